@@ -1,0 +1,145 @@
+"""References: expected values computed by running solutions/ on every case of a spec, stored
+with their provenance. Public cases go to `<assignment>.public.json` (shipped to students);
+hidden ones to `<assignment>.hidden.json` (never shipped). Grading reads these files and never
+imports solutions/ for expected values.
+"""
+import datetime
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+
+from . import spec as specmod
+from . import wire, worker
+
+REF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "references")
+
+
+def solution_path(assignment):
+    return os.path.join(specmod.repo_root(), "solutions", f"{assignment}.py")
+
+
+def solution_source(assignment):
+    path = solution_path(assignment)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def solution_namespace(assignment):
+    source = solution_source(assignment)
+    if source is None:
+        raise FileNotFoundError(f"solutions/{assignment}.py is not here (references are rebuilt from the repository)")
+    ns = {"__name__": f"solution_{assignment}"}
+    exec(compile(source, solution_path(assignment), "exec"), ns)
+    return ns
+
+
+def provenance(assignment, device, seed, extra=None):
+    info = {"assignment": assignment, "device": device, "seed": seed,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
+            "processor": platform.processor() or platform.machine()}
+    if extra:
+        info.update(extra)
+    return info
+
+
+def build(assignment, device="cpu", seed=None, write=True):
+    """Run the solution on every case and return (public, hidden) reference documents."""
+    spec = specmod.load_spec(assignment)
+    ns = solution_namespace(assignment)
+    seed = spec.hidden_seed if seed is None else seed
+    rng = np.random.default_rng(seed)
+    extra = {}
+    if any(q.needs_keras for q in spec.questions):
+        import keras
+        extra = {"keras": keras.__version__, "backend": keras.backend.backend()}
+        extra.update(_backend_details(keras))
+    old_cwd = os.getcwd()
+    data_dir = specmod.repo_root()
+    docs = {True: {}, False: {}}
+    try:
+        os.chdir(data_dir)
+        for q in spec.questions:
+            cases = list(q.public())
+            if q.hidden is not None:
+                cases += list(q.hidden(rng))
+            for case in cases:
+                encoded = specmod.encode_call(case.call)
+                reply = worker.perform_call(ns, encoded, timeout=None)
+                if not reply["ok"]:
+                    raise RuntimeError(f"the solution failed on {assignment}.{q.name} / {case.name}: {reply['error']}")
+                value = wire.decode(reply["value"])
+                expected = q.expected(case, value, ns) if q.expected else value
+                docs[case.public].setdefault(q.name, []).append(
+                    {"name": case.name, "public": case.public, "call": encoded, "expected": wire.encode(expected)})
+    finally:
+        os.chdir(old_cwd)
+    prov = provenance(assignment, device, seed, extra)
+    public = {"provenance": prov, "questions": docs[True]}
+    hidden = {"provenance": prov, "questions": docs[False]}
+    if write:
+        os.makedirs(REF_DIR, exist_ok=True)
+        _write_json(os.path.join(REF_DIR, f"{assignment}.public.json"), public)
+        _write_json(os.path.join(REF_DIR, f"{assignment}.hidden.json"), hidden)
+    return public, hidden
+
+
+def _backend_details(keras):
+    out = {}
+    backend = keras.backend.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+            out["tensorflow"] = tf.__version__
+            gpus = tf.config.list_physical_devices("GPU")
+            out["device_name"] = gpus[0].name if gpus else "CPU"
+        elif backend == "jax":
+            import jax
+            out["jax"] = jax.__version__
+            out["device_name"] = str(jax.devices()[0])
+            out["tf32"] = str(jax.config.jax_default_matmul_precision)
+    except Exception as exc:  # noqa: BLE001 - provenance is best effort
+        out["device_error"] = str(exc)
+    return out
+
+
+def _write_json(path, doc):
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, ensure_ascii=False, indent=1, sort_keys=True)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def load(assignment, include_hidden):
+    """{question: [case dict with decoded 'expected']}, and the provenance."""
+    out, prov = {}, None
+    kinds = ["public"] + (["hidden"] if include_hidden else [])
+    for kind in kinds:
+        path = os.path.join(REF_DIR, f"{assignment}.{kind}.json")
+        if not os.path.exists(path):
+            if kind == "hidden":
+                raise FileNotFoundError(f"hidden references for {assignment} are missing: run `autograder reference {assignment}`")
+            raise FileNotFoundError(f"references for {assignment} are missing: {path}")
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        prov = prov or doc.get("provenance")
+        for qname, cases in doc["questions"].items():
+            for c in cases:
+                c = dict(c)
+                c["expected"] = wire.decode(c["expected"])
+                out.setdefault(qname, []).append(c)
+    return out, prov
+
+
+def main_reference(assignment, device="cpu", seed=None):
+    public, hidden = build(assignment, device=device, seed=seed)
+    n_pub = sum(len(v) for v in public["questions"].values())
+    n_hid = sum(len(v) for v in hidden["questions"].values())
+    print(f"{assignment}: {n_pub} public and {n_hid} hidden cases written to {REF_DIR} ({device})", file=sys.stderr)
+    return 0

@@ -1,0 +1,480 @@
+"""Running untrusted code: one sandboxed child process per submission, plain data back.
+
+The child is `python -I -m agchild.worker`, where `agchild` is a copy of worker.py, probes.py
+and wire.py staged in a private directory, so that the rest of the autograder (its specs, its
+stored references) is not even on the child's filesystem. With bubblewrap the child sees a
+read-only system and Python environment, a private /tmp and home, the data files it needs, no
+network, and its own PID namespace (when it ends, every process it started is gone). Without
+bubblewrap it is a plain child process with the same resource limits, and every result says so.
+
+Faults are contained per call: a crash, an exit, a time-out or garbage on the pipe ends the child;
+the session records the fault for that call and the next call starts a fresh child, which runs
+the submission's cells again (skipping any cell that timed out).
+"""
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import wire
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_CHILD_MODULES = ("wire.py", "probes.py", "worker.py")
+
+
+@dataclass
+class Limits:
+    memory_mb: int = 3072          # address space of the child (RLIMIT_AS)
+    cpu_seconds: int = 300         # CPU time of the whole submission (RLIMIT_CPU)
+    wall_seconds: float = 600.0    # wall time of the whole submission
+    cell_seconds: float = 30.0     # one notebook cell
+    call_seconds: float = 20.0     # one graded call (a question may set its own)
+    processes: int = 256           # processes and threads (pids cgroup or RLIMIT_NPROC)
+    file_mb: int = 64              # largest file it may write (RLIMIT_FSIZE), and its tmpfs
+    output_kb: int = 64            # printed output kept for the feedback
+
+
+@dataclass
+class Fault:
+    """Why a call produced no answer."""
+    kind: str          # "timeout", "crash", "protocol", "limit"
+    message: str
+    output: str = ""
+
+    def as_reply(self):
+        return {"ok": False, "error": {"type": self.kind, "message": self.message, "traceback": ""},
+                "fault": True, "seconds": 0.0}
+
+
+_bwrap_state = {}
+_stage_lock = threading.Lock()
+
+
+def bwrap_available():
+    """True when bubblewrap is installed and can create a sandbox on this machine (cached)."""
+    if "ok" not in _bwrap_state:
+        path = shutil.which("bwrap")
+        ok, why = False, "bubblewrap (bwrap) is not installed"
+        if path:
+            try:
+                proc = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+                                      capture_output=True, timeout=20)
+                ok = proc.returncode == 0
+                why = "" if ok else f"bwrap cannot create a sandbox here: {proc.stderr.decode(errors='replace').strip()[:200]}"
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                why = f"bwrap cannot run here: {exc}"
+        if os.environ.get("AUTOGRADER_NO_BWRAP"):
+            ok, why = False, "bubblewrap disabled by AUTOGRADER_NO_BWRAP"
+        _bwrap_state.update(ok=ok, why=why, path=path)
+    return _bwrap_state["ok"]
+
+
+def isolation_note():
+    """One line for the run's output and each result's extra_data."""
+    if bwrap_available():
+        return "bubblewrap sandbox: no network, read-only system, private /tmp, own PID namespace"
+    return ("WARNING: no bubblewrap sandbox (" + _bwrap_state.get("why", "") + "); student code ran in a plain "
+            "child process with resource limits only, without filesystem or network isolation")
+
+
+def stage_child_package():
+    """Copy the child-side modules into a private directory (once per grading process)."""
+    with _stage_lock:
+        stage = _bwrap_state.get("stage")
+        if stage and os.path.isdir(stage):
+            return stage
+        stage = tempfile.mkdtemp(prefix="autograder-child-")
+        pkg = os.path.join(stage, "agchild")
+        os.mkdir(pkg)
+        for name in _CHILD_MODULES:
+            shutil.copyfile(os.path.join(_HERE, name), os.path.join(pkg, name))
+        with open(os.path.join(pkg, "__init__.py"), "w", encoding="utf-8") as fh:
+            fh.write("")
+        for root, dirs, files in os.walk(stage):
+            os.chmod(root, 0o755)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o644)
+        _bwrap_state["stage"] = stage
+        return stage
+
+
+_CHILD_MAIN = "import sys; sys.path.insert(0, {stage!r}); from agchild.worker import main; main({fin}, {fout})"
+_ROOT_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf", "/etc/passwd",
+              "/etc/group", "/etc/hosts", "/etc/ssl", "/etc/alternatives", "/etc/fonts", "/etc/matplotlibrc")
+
+
+def _python_roots():
+    roots = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), os.path.realpath(sys.exec_prefix)}
+    exe = os.path.realpath(sys.executable)
+    roots.add(os.path.dirname(os.path.dirname(exe)))
+    return sorted(r for r in roots if r and r != "/" and not any(r.startswith(d + "/") or r == d for d in _ROOT_DIRS))
+
+
+def _masks():
+    """Directories inside the bound Python environment that student code must not read."""
+    masks = []
+    pkg = os.path.realpath(_HERE)
+    for root in _python_roots():
+        if pkg.startswith(root + "/"):
+            masks.append(pkg)
+    return masks
+
+
+def build_command(stage, workdir, data_files, fin, fout, limits, sandboxed):
+    code = _CHILD_MAIN.format(stage="/opt/agstage" if sandboxed else stage, fin=fin, fout=fout)
+    python = sys.executable
+    env = {"HOME": "/home/student" if sandboxed else workdir, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+           "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1",
+           "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "LANG": "C.UTF-8",
+           "MPLCONFIGDIR": ("/tmp" if sandboxed else workdir), "KERAS_HOME": ("/tmp" if sandboxed else workdir),
+           "PATH": "/usr/bin:/bin"}
+    if os.environ.get("KERAS_BACKEND"):
+        env["KERAS_BACKEND"] = os.environ["KERAS_BACKEND"]
+    if not sandboxed:
+        return [python, "-I", "-u", "-c", code], env, workdir
+    size = str(limits.file_mb * 1024 * 1024)
+    cmd = [_bwrap_state["path"], "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    for d in _ROOT_DIRS:
+        if os.path.islink(d):
+            cmd += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            cmd += ["--ro-bind", d, d]
+    for f in _ETC_FILES:
+        if os.path.exists(f):
+            cmd += ["--ro-bind", f, f]
+    for root in _python_roots():
+        cmd += ["--ro-bind", root, root]
+    for m in _masks():
+        cmd += ["--tmpfs", m]
+    cmd += ["--ro-bind", stage, "/opt/agstage", "--proc", "/proc", "--dev", "/dev",
+            "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home/student"]
+    for name, path in data_files.items():
+        cmd += ["--ro-bind", path, f"/home/student/{name}"]
+    cmd += ["--chdir", "/home/student"]
+    for k, v in env.items():
+        cmd += ["--setenv", k, v]
+    cmd += [python, "-I", "-u", "-c", code]
+    return cmd, {}, None
+
+
+class _PidsCgroup:
+    """A cgroup (v1 or v2 pids controller) capping the number of tasks, where we may create one."""
+
+    def __init__(self, limit):
+        self.path = None
+        for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+            if not os.path.exists(os.path.join(base, "cgroup.procs")) or not os.access(base, os.W_OK):
+                continue
+            path = os.path.join(base, f"autograder-{os.getpid()}-{id(self)}")
+            try:
+                os.mkdir(path)
+                with open(os.path.join(path, "pids.max"), "w") as fh:
+                    fh.write(str(limit))
+                self.path = path
+                break
+            except OSError:
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+
+    def procs_file(self):
+        return os.path.join(self.path, "cgroup.procs") if self.path else None
+
+    def kill_all(self):
+        if not self.path:
+            return
+        for _ in range(50):
+            try:
+                with open(os.path.join(self.path, "cgroup.procs")) as fh:
+                    pids = [int(p) for p in fh.read().split()]
+            except OSError:
+                return
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        try:
+            os.rmdir(self.path)
+        except OSError:
+            pass
+
+
+def _preexec(limits, procs_file):
+    def apply():
+        os.setsid()
+        if procs_file:
+            try:
+                with open(procs_file, "w") as fh:
+                    fh.write(str(os.getpid()))
+            except OSError:
+                pass
+        mem = limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        fsize = limits.file_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if os.getuid() != 0 and not procs_file:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes + 512, limits.processes + 512))
+        try:  # die with the grader
+            import ctypes
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    return apply
+
+
+class _OutputSink(threading.Thread):
+    """Drains the child's stdout/stderr; keeps the first `limit` bytes, counts the rest."""
+
+    def __init__(self, stream, limit):
+        super().__init__(daemon=True)
+        self.stream, self.limit = stream, limit
+        self.kept = bytearray()
+        self.total = 0
+
+    def run(self):
+        while True:
+            try:
+                chunk = self.stream.read1(65536)
+            except (OSError, ValueError):
+                break
+            if not chunk:
+                break
+            self.total += len(chunk)
+            room = self.limit - len(self.kept)
+            if room > 0:
+                self.kept += chunk[:room]
+
+    def text(self):
+        out = self.kept.decode("utf-8", errors="replace")
+        if self.total > len(self.kept):
+            out += f"\n[... {self.total - len(self.kept)} more bytes of output not kept]"
+        return out
+
+
+class Session:
+    """One submission's child process: runs its cells, then answers calls. Restarts after a fault."""
+
+    def __init__(self, cells, data_files=None, preload=(), limits=None, sandbox="auto"):
+        self.cells = list(cells)            # [{"index": i, "source": str}]
+        self.data_files = dict(data_files or {})
+        self.preload = list(preload)
+        self.limits = limits or Limits()
+        self.sandboxed = bwrap_available() if sandbox == "auto" else bool(sandbox)
+        self.skip = set()
+        self.cell_errors = {}              # index -> error dict (from the first run)
+        self.defined = []
+        self.proc = None
+        self.deadline = None
+        self.started_at = None
+        self.restarts = 0
+        self.faults = []
+        self._next_id = 0
+        self._tmp = None
+        self._cgroup = None
+        self._sink = None
+        self._buffer = b""
+        self.output_log = []
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def _spawn(self):
+        stage = stage_child_package()
+        self._tmp = tempfile.mkdtemp(prefix="autograder-run-")
+        os.chmod(self._tmp, 0o755)
+        if not self.sandboxed:
+            for name, path in self.data_files.items():
+                shutil.copyfile(path, os.path.join(self._tmp, name))
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        cmd, env, cwd = build_command(stage, self._tmp, self.data_files, to_child_r, from_child_w,
+                                      self.limits, self.sandboxed)
+        self._cgroup = _PidsCgroup(self.limits.processes)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                     pass_fds=(to_child_r, from_child_w),
+                                     preexec_fn=_preexec(self.limits, self._cgroup.procs_file()))
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._to = os.fdopen(to_child_w, "wb", buffering=0)
+        self._from = from_child_r
+        self._buffer = b""
+        self._sink = _OutputSink(self.proc.stdout, self.limits.output_kb * 1024)
+        self._sink.start()
+        if self.started_at is None:
+            self.started_at = time.monotonic()
+            self.deadline = self.started_at + self.limits.wall_seconds
+
+    def _send(self, message):
+        data = (wire.dumps(message) + "\n").encode("utf-8")
+        try:
+            self._to.write(data)
+        except (BrokenPipeError, OSError) as exc:
+            raise _ChildGone(f"the child closed its input ({exc})") from None
+
+    def _receive(self, timeout):
+        """Next message from the child, or raise _ChildGone / _Timeout."""
+        end = time.monotonic() + max(0.0, timeout)
+        while b"\n" not in self._buffer:
+            remaining = min(end, self.deadline) - time.monotonic()
+            if remaining <= 0:
+                raise _Timeout("submission" if time.monotonic() >= self.deadline else "call")
+            ready, _, _ = select.select([self._from], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._from, 1 << 20)
+            if not chunk:
+                raise _ChildGone("the process ended")
+            self._buffer += chunk
+            if len(self._buffer) > wire.MAX_MESSAGE_BYTES:
+                raise _ChildGone("the process sent a message larger than the limit")
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return wire.loads(line.decode("utf-8"))
+        except (wire.WireError, UnicodeDecodeError) as exc:
+            raise _ChildGone(f"the process sent something that is not a valid message ({exc})") from None
+
+    def start(self):
+        """Start the child and run the cells. Returns False when the submission's time is used up."""
+        first_run = not self.cell_errors and self.restarts == 0 and self.proc is None
+        while True:
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                return False
+            self._spawn()
+            current = None
+            try:
+                self._send({"op": "init", "cells": self.cells, "skip": sorted(self.skip),
+                            "cell_timeout": self.limits.cell_seconds, "preload": self.preload})
+                while True:
+                    msg = self._receive(self.limits.cell_seconds + 5 if current is not None else 120)
+                    op = msg.get("op")
+                    if op == "cell_start":
+                        current = msg.get("index")
+                    elif op == "cell_done":
+                        if first_run and msg.get("error"):
+                            self.cell_errors[msg.get("index")] = msg["error"]
+                        current = None
+                    elif op == "ready":
+                        self.defined = [d for d in msg.get("defined", []) if isinstance(d, str)]
+                        return True
+            except (_Timeout, _ChildGone) as exc:
+                self._kill()
+                self.restarts += 1
+                if current is None:
+                    # died outside any cell (start-up, import) or the submission's time is up
+                    self.faults.append(Fault("crash", str(exc)))
+                    return False
+                kind = "Timeout" if isinstance(exc, _Timeout) else "Crash"
+                if first_run:
+                    self.cell_errors[current] = {"type": kind, "message": str(exc), "traceback": ""}
+                self.skip.add(current)
+                if self.restarts > len(self.cells) + 3:
+                    return False
+
+    def send_helpers(self, source):
+        self._helpers = source
+        if self.proc is not None and self.proc.poll() is None:
+            self._send({"op": "helpers", "source": source})
+
+    def call(self, call, timeout=None):
+        """Run one call; always returns a reply dict (a fault becomes an error reply)."""
+        timeout = timeout or self.limits.call_seconds
+        if self.proc is None or self.proc.poll() is not None:
+            if not self.start():
+                return Fault("limit", "the submission used up its time or could not start").as_reply()
+            if getattr(self, "_helpers", None):
+                self._send({"op": "helpers", "source": self._helpers})
+        self._next_id += 1
+        rid = self._next_id
+        try:
+            self._send({"op": "call", "id": rid, "call": call, "timeout": timeout})
+            while True:
+                msg = self._receive(timeout + 2.0)
+                if msg.get("op") == "result" and msg.get("id") == rid:
+                    return msg
+        except _Timeout as exc:
+            self._kill()
+            self.restarts += 1
+            what = "the submission's total time ran out" if str(exc) == "submission" else \
+                f"the call did not finish within {timeout:g} s"
+            return Fault("Timeout", what).as_reply()
+        except _ChildGone as exc:
+            self._kill()
+            self.restarts += 1
+            return Fault("Crash", f"the student process stopped: {exc}").as_reply()
+
+    def output(self):
+        parts = list(self.output_log)
+        if self._sink is not None:
+            parts.append(self._sink.text())
+        return "\n".join(p for p in parts if p)
+
+    def _kill(self):
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        if self._cgroup is not None:
+            self._cgroup.kill_all()
+        if self._sink is not None:
+            self._sink.join(timeout=2)
+            self.output_log.append(self._sink.text())
+            self._sink = None
+        for f in (getattr(self, "_to", None),):
+            try:
+                f.close()
+            except (OSError, AttributeError):
+                pass
+        try:
+            os.close(self._from)
+        except OSError:
+            pass
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+        self.proc = None
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self._send({"op": "exit"})
+            except _ChildGone:
+                pass
+        self._kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _ChildGone(Exception):
+    pass

@@ -1,0 +1,147 @@
+"""The vocabulary of the question specs (autograder/specs/NN_name.py).
+
+A spec is declarative: for each question, which student functions it calls, with which cases
+(public ones whose expected values students may see, hidden ones drawn at reference time from a
+seed), how the outcome is compared, and how many points it is worth. Expected values are never
+written in a spec: `autograder reference` computes them by running solutions/ on the same cases.
+"""
+import importlib.util
+import os
+from dataclasses import dataclass, field
+
+from . import wire
+
+SPEC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "specs")
+ASSIGNMENTS = ("01_perceptron", "02_xor_mlp", "03_backprop", "04_optimizers", "05_keras_tanh")
+
+
+# ---- argument specs -----------------------------------------------------------------------
+def V(value):
+    """A plain value, sent as a copy; the grader checks the original is unchanged afterwards."""
+    return {"value": value}
+
+
+def F(name):
+    """The student's own function `name`."""
+    return {"fn": name}
+
+
+def B(name, **params):
+    """A callable the harness builds inside the sandbox (see probes.BUILTINS)."""
+    return {"builtin": name, "params": params}
+
+
+def C(name, over, **params):
+    """A zero-argument closure over positional argument `over` (see probes.CLOSURES)."""
+    return {"closure": name, "over": over, "params": params}
+
+
+def File(name, text):
+    """A file written into the sandbox's working directory; the function receives its path."""
+    return {"file": {"name": name, "text": text}}
+
+
+def _wrap(arg):
+    if isinstance(arg, dict) and len(arg) == 1 and next(iter(arg)) in ("value", "fn", "builtin", "closure", "file", "path"):
+        return arg
+    if isinstance(arg, dict) and set(arg) >= {"closure", "over"}:
+        return arg
+    return V(arg)
+
+
+def call(fn, *args, **kwargs):
+    return {"fn": fn, "args": [_wrap(a) for a in args], "kwargs": {k: _wrap(v) for k, v in kwargs.items()}}
+
+
+def probe(name, *args, **params):
+    return {"probe": name, "args": [_wrap(a) for a in args], "params": params}
+
+
+def encode_call(c, inject=()):
+    """The call as plain data for the pipe."""
+    def arg(spec):
+        if "value" in spec:
+            return {"value": wire.encode(spec["value"])}
+        if "builtin" in spec or "closure" in spec:
+            out = dict(spec)
+            out["params"] = {k: wire.encode(v) for k, v in spec.get("params", {}).items()}
+            return out
+        return spec
+    out = {"args": [arg(a) for a in c.get("args", [])],
+           "kwargs": {k: arg(v) for k, v in c.get("kwargs", {}).items()},
+           "inject": list(inject)}
+    if c.get("probe"):
+        out["probe"] = c["probe"]
+        out["params"] = {k: wire.encode(v) for k, v in c.get("params", {}).items()}
+    else:
+        out["fn"] = c["fn"]
+    return out
+
+
+# ---- cases and questions --------------------------------------------------------------------
+@dataclass
+class Case:
+    name: str
+    call: dict
+    public: bool = True
+    expected: object = None
+
+
+@dataclass
+class Question:
+    name: str
+    points: float
+    functions: list
+    compare: object
+    public: object                       # () -> [Case]
+    hidden: object = None                # (rng) -> [Case]
+    inject: tuple = ()                   # reference helpers put in place during the call
+    timeout: float = None
+    all_or_nothing: bool = False
+    no_warnings: bool = False
+    check_args: bool = True
+    static: object = None                # (cells) -> None or message: a structural rule on the source
+    expected: object = None              # (case, solution_value, solution_ns) -> expected, when not the value
+    needs_keras: bool = False
+    quiet: bool = False                  # fail when the call prints (e.g. training with verbose output)
+    hint: tuple = ("", "")               # (ko, en): helps without giving the answer away
+    title: tuple = ("", "")
+
+
+@dataclass
+class AssignmentSpec:
+    name: str
+    questions: list
+    data_files: dict = field(default_factory=dict)   # name in the sandbox -> path relative to the repo
+    preload: list = field(default_factory=lambda: ["numpy"])
+    limits: dict = field(default_factory=dict)
+    hidden_seed: int = 0
+
+    def question(self, name):
+        for q in self.questions:
+            if q.name == name:
+                return q
+        raise KeyError(name)
+
+    @property
+    def max_score(self):
+        return sum(q.points for q in self.questions)
+
+
+_cache = {}
+
+
+def load_spec(assignment):
+    if assignment not in ASSIGNMENTS and not os.path.exists(os.path.join(SPEC_DIR, f"{assignment}.py")):
+        raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
+    if assignment not in _cache:
+        path = os.path.join(SPEC_DIR, f"{assignment}.py")
+        module_spec = importlib.util.spec_from_file_location(f"autograder.specs.s{assignment}", path)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        _cache[assignment] = module.SPEC
+    return _cache[assignment]
+
+
+def repo_root():
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

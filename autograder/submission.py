@@ -1,0 +1,204 @@
+"""Reading submissions: a notebook (any nbformat version nbformat reads) or a .py file, turned
+into the list of code cells the sandbox runs, with IPython syntax made plain Python.
+
+Skipping template cells: a student's cell is left out only when its text is identical to one of
+the released template's demonstration or check cells. Which cells those are comes from the
+template in this repository, never from the student's file, so tagging a cell or editing its
+metadata hides nothing: an edited demo cell is no longer identical and runs.
+"""
+import ast
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+ASSIGNMENT_RE = re.compile(r"(0[1-5])[_-]?(perceptron|xor_mlp|backprop|optimizers|keras_tanh)", re.I)
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class SubmissionError(Exception):
+    """The file cannot be read as a submission; the message says why, for the student."""
+
+    def __init__(self, key, **params):
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass
+class Submission:
+    student: str
+    path: str
+    cells: list = field(default_factory=list)       # [{"index": i, "source": str}] to run
+    skipped: list = field(default_factory=list)     # template cells left out
+    assignment: str = None
+    notes: list = field(default_factory=list)       # (key, params) read-time notes for feedback
+    kind: str = "notebook"
+
+    def source_of(self):
+        return "\n\n".join(c["source"] for c in self.cells)
+
+
+def student_id(path):
+    """The student id: the file's stem, or the directory's name for a directory."""
+    path = os.path.normpath(path)
+    if os.path.isdir(path):
+        return os.path.basename(path)
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def find_file(path):
+    """For a directory, the one notebook (or .py) inside it."""
+    if not os.path.isdir(path):
+        return path
+    found = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".ipynb") and not f.startswith("."))
+    if not found:
+        found = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".py") and not f.startswith("."))
+    if not found:
+        raise SubmissionError("no_file", path=path)
+    return found[0]
+
+
+def _decode(raw, path):
+    if not raw.strip():
+        raise SubmissionError("empty_file", path=os.path.basename(path))
+    if b"\x00" in raw[:8192]:
+        raise SubmissionError("binary_file", path=os.path.basename(path))
+    for enc in ("utf-8-sig", "cp949", "latin-1"):
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise SubmissionError("not_text", path=os.path.basename(path))  # pragma: no cover - latin-1 decodes all
+
+
+def _transform_ipython(source):
+    """Plain Python for a cell: IPython's own transformer handles magics and `!` lines."""
+    try:
+        compile(source, "<cell>", "exec")
+        return source
+    except SyntaxError:
+        pass
+    except (ValueError, OverflowError, RecursionError, MemoryError):
+        return source
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return source
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - leave it; the syntax error is reported when it runs
+        return source
+
+
+def normalize(source):
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+def template_skip_set(template_path):
+    """Normalised sources of the template's demo and check cells."""
+    if not template_path or not os.path.exists(template_path):
+        return set()
+    import nbformat
+    nb = nbformat.read(template_path, as_version=4)
+    skip = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {})
+        nbg = meta.get("nbgrader", {})
+        if "demo" in meta.get("tags", []) or (nbg.get("grade") and not nbg.get("solution")):
+            skip.add(normalize(cell.source))
+    return skip
+
+
+def read_notebook(path, text):
+    import nbformat
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise SubmissionError("not_json", path=os.path.basename(path), error=str(exc)[:200]) from None
+    if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):
+        raise SubmissionError("not_notebook", path=os.path.basename(path))
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
+        raise SubmissionError("bad_notebook", path=os.path.basename(path), error=str(exc)[:200]) from None
+    return nb
+
+
+def split_python(text):
+    """A .py file's cells: `# %%` markers if present, else one cell, or top-level chunks if it does not parse."""
+    if re.search(r"^# ?%%", text, re.M):
+        parts = re.split(r"^# ?%%.*$", text, flags=re.M)
+        return [p for p in parts if p.strip()]
+    try:
+        ast.parse(text)
+        return [text]
+    except SyntaxError:
+        pass
+    chunks, current = [], []
+    for line in text.splitlines(keepends=True):
+        if re.match(r"(def |class |@|import |from )", line) and current:
+            chunks.append("".join(current))
+            current = []
+        current.append(line)
+    if current:
+        chunks.append("".join(current))
+    return chunks
+
+
+def read_submission(path, template_skip=None, assignment=None):
+    """Read one submission file (or a directory holding one)."""
+    student = student_id(path)
+    file_path = find_file(path)
+    if not os.path.isfile(file_path):
+        raise SubmissionError("no_file", path=file_path)
+    size = os.path.getsize(file_path)
+    if size > MAX_BYTES:
+        raise SubmissionError("too_large", path=os.path.basename(file_path), size=size)
+    with open(file_path, "rb") as fh:
+        raw = fh.read()
+    text, encoding = _decode(raw, file_path)
+    sub = Submission(student=student, path=file_path, assignment=assignment)
+    if encoding not in ("utf-8-sig",):
+        sub.notes.append(("not_utf8", {"encoding": encoding}))
+    if file_path.endswith(".ipynb"):
+        nb = read_notebook(file_path, text)
+        meta = nb.get("metadata", {}).get("autograder", {})
+        if not sub.assignment and isinstance(meta, dict) and isinstance(meta.get("assignment"), str):
+            sub.assignment = meta["assignment"]
+        sources = [c.source for c in nb.cells if c.get("cell_type") == "code"]
+        sub.kind = "notebook"
+    else:
+        sources = split_python(text)
+        sub.kind = "python"
+    if not sub.assignment:
+        m = ASSIGNMENT_RE.search(os.path.basename(file_path)) or ASSIGNMENT_RE.search(text[:2000])
+        if m:
+            sub.assignment = f"{m.group(1)}_{m.group(2).lower()}"
+    skip = template_skip or set()
+    for i, src in enumerate(sources):
+        if not isinstance(src, str) or not src.strip():
+            continue
+        if normalize(src) in skip:
+            sub.skipped.append(i)
+            continue
+        sub.cells.append({"index": i, "source": _transform_ipython(src)})
+    return sub
+
+
+def function_sources(cells, name):
+    """The AST of the last top-level definition of `name` across the cells (what Python would use)."""
+    found = None
+    for cell in cells:
+        try:
+            tree = ast.parse(cell["source"])
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                found = node
+            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                found = node
+    return found
