@@ -12,6 +12,7 @@ class Verdict:
     ok: bool
     key: str = "passed"
     params: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)   # plain data for the feedback (e.g. a fitted curve)
 
     @classmethod
     def fail(cls, key, **params):

@@ -163,8 +163,9 @@ def run_question(executor, question, cases, cells=None, lang="en"):
             "passed_cases": passed,
             "total_cases": n,
             "seconds": round(time.perf_counter() - started, 4),
-            "cases": [{"name": c["name"], "public": bool(c.get("public")), "passed": v.ok,
-                       "message": "" if v.ok else i18n.t(v.key, "en", **v.params)} for c, v, _ in records],
+            "cases": [dict({"name": c["name"], "public": bool(c.get("public")), "passed": v.ok,
+                            "message": "" if v.ok else i18n.t(v.key, "en", **v.params)},
+                           **({"extra": v.extra} if v.extra else {})) for c, v, _ in records],
             **({"structure": static_problem} if static_problem else {}),
         },
     }

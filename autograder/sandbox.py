@@ -288,6 +288,7 @@ class Session:
         self._cgroup = None
         self._sink = None
         self._buffer = b""
+        self._helpers = None
         self.output_log = []
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -369,6 +370,8 @@ class Session:
                         current = None
                     elif op == "ready":
                         self.defined = [d for d in msg.get("defined", []) if isinstance(d, str)]
+                        if getattr(self, "_helpers", None):
+                            self._send({"op": "helpers", "source": self._helpers})
                         return True
             except (_Timeout, _ChildGone) as exc:
                 self._kill()
@@ -385,6 +388,7 @@ class Session:
                     return False
 
     def send_helpers(self, source):
+        """Reference helpers for injection; (re)sent whenever a child becomes ready."""
         self._helpers = source
         if self.proc is not None and self.proc.poll() is None:
             self._send({"op": "helpers", "source": source})
@@ -395,8 +399,6 @@ class Session:
         if self.proc is None or self.proc.poll() is not None:
             if not self.start():
                 return Fault("limit", "the submission used up its time or could not start").as_reply()
-            if getattr(self, "_helpers", None):
-                self._send({"op": "helpers", "source": self._helpers})
         self._next_id += 1
         rid = self._next_id
         try:

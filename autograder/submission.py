@@ -7,6 +7,7 @@ template in this repository, never from the student's file, so tagging a cell or
 metadata hides nothing: an edited demo cell is no longer identical and runs.
 """
 import ast
+import functools
 import json
 import os
 import re
@@ -91,16 +92,26 @@ def _transform_ipython(source):
         return source
 
 
+def import_nbformat():
+    """nbformat, without the 2 s that jsonschema spends building an IRI grammar (rfc3987_syntax)
+    for a string format no notebook schema uses. Only our process is affected."""
+    import sys
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+    import nbformat
+    return nbformat
+
+
 def normalize(source):
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
+@functools.lru_cache(maxsize=16)
 def template_skip_set(template_path):
     """Normalised sources of the template's demo and check cells."""
     if not template_path or not os.path.exists(template_path):
         return set()
-    import nbformat
-    nb = nbformat.read(template_path, as_version=4)
+    nb = import_nbformat().read(template_path, as_version=4)
     skip = set()
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -113,7 +124,7 @@ def template_skip_set(template_path):
 
 
 def read_notebook(path, text):
-    import nbformat
+    nbformat = import_nbformat()
     try:
         data = json.loads(text)
     except ValueError as exc:

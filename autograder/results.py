@@ -1,0 +1,109 @@
+"""Writing results: one JSON per student (Gradescope's results.json), grades.csv (csv module),
+and a readable feedback file per student. Every file is written to a temporary name in the same
+folder and renamed into place, so a run killed at any moment leaves whole files only.
+"""
+import csv
+import io
+import json
+import os
+import re
+import threading
+
+_csv_lock = threading.Lock()
+CSV_NAME = "grades.csv"
+
+
+def safe_name(student):
+    """A file name for a student id: keeps spaces, commas and Hangul; removes path tricks."""
+    name = re.sub(r"[/\\\x00-\x1f]", "_", str(student)).strip()
+    name = name.lstrip(".") or "_"
+    return name[:200]
+
+
+def atomic_write(path, data, mode="w"):
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{threading.get_ident()}.tmp")
+    kwargs = {"encoding": "utf-8", "newline": ""} if "b" not in mode else {}
+    with open(tmp, mode, **kwargs) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def json_path(out_dir, student):
+    return os.path.join(out_dir, f"{safe_name(student)}.json")
+
+
+def write_result(out_dir, result, lang="en"):
+    student = result["extra_data"]["student"]
+    atomic_write(json_path(out_dir, student), json.dumps(result, ensure_ascii=False, indent=1))
+    atomic_write(os.path.join(out_dir, f"{safe_name(student)}.feedback.md"), feedback_text(result, lang))
+
+
+def load_finished(out_dir, assignment):
+    """Students whose result is already written (for resuming a run)."""
+    done = {}
+    if not os.path.isdir(out_dir):
+        return done
+    for name in os.listdir(out_dir):
+        if not name.endswith(".json") or name.startswith("."):
+            continue
+        try:
+            with open(os.path.join(out_dir, name), encoding="utf-8") as fh:
+                result = json.load(fh)
+            extra = result.get("extra_data", {})
+            if extra.get("assignment") == assignment and extra.get("status") in ("graded", "unreadable"):
+                done[extra.get("student")] = result
+        except (OSError, ValueError, AttributeError):
+            continue  # a stray or foreign file: regrade that student
+    return done
+
+
+def csv_text(results, question_names):
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student", *question_names, "total", "max_total", "status"])
+    for result in sorted(results, key=lambda r: str(r["extra_data"]["student"])):
+        by_name = {t["name"].split(".", 1)[-1]: t for t in result["tests"]}
+        row = [result["extra_data"]["student"]]
+        row += [_num(by_name[q]["score"]) if q in by_name else "" for q in question_names]
+        row += [_num(result["score"]), _num(result["max_score"]), result["extra_data"].get("status", "")]
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def _num(x):
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:.2f}"
+
+
+def write_csv(out_dir, assignment, question_names):
+    with _csv_lock:
+        results = list(load_finished(out_dir, assignment).values())
+        atomic_write(os.path.join(out_dir, CSV_NAME), csv_text(results, question_names))
+        return results
+
+
+def feedback_text(result, lang="en"):
+    extra = result["extra_data"]
+    title = "채점 결과" if lang == "ko" else "Feedback"
+    lines = [f"# {title}: {extra.get('assignment')} — {extra.get('student')}", "",
+             f"**{_num(result['score'])} / {_num(result['max_score'])}**", ""]
+    header = ("| 문항 | 점수 | 결과 |", "|---|---|---|") if lang == "ko" else ("| question | score | status |", "|---|---|---|")
+    lines += list(header)
+    for t in result["tests"]:
+        status = t["status"]
+        if t.get("extra_data", {}).get("not_attempted"):
+            status = "미구현" if lang == "ko" else "not attempted"
+        lines.append(f"| {t['name']} | {_num(t['score'])} / {_num(t['max_score'])} | {status} |")
+    lines.append("")
+    for t in result["tests"]:
+        lines += [f"## {t['name']} ({_num(t['score'])} / {_num(t['max_score'])})", "", "```", t["output"] or "", "```", ""]
+    if extra.get("figure"):
+        lines += [f"![fit]({extra['figure']})", ""]
+    if result.get("output"):
+        lines += ["## " + ("기타" if lang == "ko" else "Notes"), "", "```", result["output"], "```", ""]
+    if extra.get("sandbox"):
+        lines += [f"_{extra['sandbox']}_", ""]
+    return "\n".join(lines)
