@@ -194,9 +194,20 @@ def probe_iterate(ns, rule, w0, grad, config=None, steps=2):
     for _ in range(steps):
         before = w.copy()
         w_next, config = fn(w, grad_fn, config)
-        out.append({"w": w_next, "config": config, "w_unchanged": bool(np.array_equal(before, w))})
+        # Snapshots: a rule may return the same (mutated) config dict or update its state arrays in
+        # place (both allowed), which must not rewrite the record of earlier steps.
+        out.append({"w": _snapshot(w_next), "config": _snapshot(config),
+                    "w_unchanged": bool(np.array_equal(before, w))})
         w = w_next
     return out
+
+
+def _snapshot(value):
+    import copy  # noqa: PLC0415 - only the iterate probe needs it
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - an object that cannot be copied is reported as it is
+        return value
 
 
 def probe_backward(ns, t, params, cache):
