@@ -236,7 +236,10 @@ def build_result(assignment, student, tests, notes, printed, started, prov, sand
     max_score = sum(t["max_score"] for t in tests)
     text = list(notes)
     if printed.strip():
-        text.append("--- printed by the submission (first part) ---\n" + printed[:4000])
+        shown = printed[:4000]
+        if len(printed) > len(shown):  # say that more was printed than the feedback shows
+            shown += f"\n[... {len(printed) - len(shown)} more characters of printed output not shown]"
+        text.append("--- printed by the submission (first part) ---\n" + shown)
     return {
         "score": score,
         "max_score": max_score,

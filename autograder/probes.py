@@ -428,6 +428,44 @@ def probe_load_data(ns, path):
     return {"X": X, "y": y}
 
 
+
+# ---- 05: training with its console output counted, shared by the train_model cases -----------
+
+_TRAIN_RUN = {}
+
+
+def probe_train_model_captured(ns, data_path, seed=0, epochs=None):
+    """probe_train_model, counting what the student's train_model printed to stdout (Keras's
+    progress bar unless verbose=0). The outcome (result or exception) is kept for the same
+    train_model function object and arguments, so several cases share one training."""
+    import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+    fn = ns.get("train_model")
+    if fn is None:
+        raise NameError("function 'train_model' is not defined")
+    key = (data_path, int(seed), epochs)
+    last = _TRAIN_RUN.get(key)
+    if last is not None and last[0] is fn:
+        if last[2] is not None:
+            raise last[2]
+        return last[1]
+    out, err = io.StringIO(), io.StringIO()
+    result, error = None, None
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            result = probe_train_model(ns, data_path, seed=seed, epochs=epochs)
+    except Exception as exc:  # noqa: BLE001 - reported by the worker, for every case alike
+        error = exc
+    if error is None:
+        printed = out.getvalue()
+        result.update(stdout_bytes=len(printed.encode("utf-8", "replace")), stdout_head=printed[:300],
+                      stderr_bytes=len(err.getvalue().encode("utf-8", "replace")))
+    _TRAIN_RUN[key] = (fn, result, error)
+    if error is not None:
+        raise error
+    return result
+
+
 PROBES = {
     "xor_structure": probe_xor_structure,
     "gate_calls": probe_gate_calls,
@@ -440,4 +478,5 @@ PROBES = {
     "predict_curve": probe_predict_curve,
     "plot_fit": probe_plot_fit,
     "load_data": probe_load_data,
+    "train_model_captured": probe_train_model_captured,
 }

@@ -7,7 +7,9 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 
@@ -60,7 +62,11 @@ def build(assignment, device="cpu", seed=None, write=True):
         extra = {"keras": keras.__version__, "backend": keras.backend.backend()}
         extra.update(_backend_details(keras))
     old_cwd = os.getcwd()
-    data_dir = specmod.repo_root()
+    # Run where the sandbox runs: a scratch directory holding only the spec's data files (what a
+    # case writes there, File(...), does not land in the repository).
+    data_dir = tempfile.mkdtemp(prefix="autograder-reference-")
+    for name, rel in spec.data_files.items():
+        shutil.copyfile(os.path.join(specmod.repo_root(), rel), os.path.join(data_dir, name))
     docs = {True: {}, False: {}}
     try:
         os.chdir(data_dir)
@@ -79,6 +85,7 @@ def build(assignment, device="cpu", seed=None, write=True):
                     {"name": case.name, "public": case.public, "call": encoded, "expected": wire.encode(expected)})
     finally:
         os.chdir(old_cwd)
+        shutil.rmtree(data_dir, ignore_errors=True)
     prov = provenance(assignment, device, seed, extra)
     public = {"provenance": prov, "questions": docs[True]}
     hidden = {"provenance": prov, "questions": docs[False]}

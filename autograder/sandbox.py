@@ -13,6 +13,7 @@ the submission's cells again (skipping any cell that timed out).
 """
 import os
 import resource
+import secrets
 import select
 import shutil
 import signal
@@ -400,13 +401,17 @@ class Session:
             if not self.start():
                 return Fault("limit", "the submission used up its time or could not start").as_reply()
         self._next_id += 1
-        rid = self._next_id
+        # An id the student code cannot guess in advance: a result for any other id was forged
+        # (written to the pipe by student code), so the call fails instead of reading it.
+        rid = f"{self._next_id}-{secrets.token_hex(8)}"
         try:
             self._send({"op": "call", "id": rid, "call": call, "timeout": timeout})
             while True:
                 msg = self._receive(timeout + 2.0)
                 if msg.get("op") == "result" and msg.get("id") == rid:
                     return msg
+                if msg.get("op") == "result":
+                    raise _ChildGone("it wrote a result for a call that was never made (forged)")
         except _Timeout as exc:
             self._kill()
             self.restarts += 1

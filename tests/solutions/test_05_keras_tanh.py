@@ -67,7 +67,7 @@ def test_compile_model(sol, keras):
     assert out is model
     opt = model.optimizer
     assert isinstance(opt, keras.optimizers.SGD)
-    assert float(keras.ops.convert_to_numpy(opt.learning_rate)) == pytest.approx(0.1, rel=1e-6)
+    assert float(opt.learning_rate) == pytest.approx(0.1, rel=1e-6)
     assert opt.momentum == 0.0
     assert not opt.nesterov
     assert model.loss == "mse"

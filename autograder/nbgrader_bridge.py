@@ -1,0 +1,256 @@
+"""nbgrader integration (instructor side only: it reads solutions/).
+
+`init_course(root)` makes a working nbgrader course directory: `nbgrader_config.py`, the gradebook
+with the five assignments, `source/<assignment>/<assignment>.ipynb` in nbgrader's source form
+(the solutions woven between `### BEGIN SOLUTION` / `### END SOLUTION`) and the data the
+notebooks read. `nbgrader generate_assignment <assignment>` then gives back exactly the notebooks
+of `assignments/`.
+
+`grade_course(assignment, root)` grades `submitted/<student>/<assignment>/` with the sandboxed
+harness (public and hidden cases), writes our JSON/CSV/feedback, and puts each question's score
+into nbgrader's gradebook as the auto score of the grade cell whose grade_id is the question,
+so that `nbgrader export` and formgrader show the harness's scores. A TA's manual override in
+formgrader (manual_score) is kept. It also writes `feedback/<student>/<assignment>/<assignment>.html`
+for `nbgrader release_feedback`.
+"""
+import datetime
+import html
+import os
+import shutil
+import sys
+import tempfile
+
+from . import batch, results
+from . import spec as specmod
+
+COURSE_ID = "dl_homework"
+DATA_FILES = {"05_keras_tanh": ["data/dataset2.csv"]}
+
+CONFIG_TEMPLATE = '''\
+# nbgrader configuration written by `autograder nbgrader init`.
+c = get_config()  # noqa: F821
+
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = {course_id!r}
+c.CourseDirectory.db_url = {db_url!r}
+
+# The check cells run `from autograder.notebook import check`: the kernel must be a Python that
+# has the autograder package installed (run nbgrader from the course's virtual environment).
+c.Execute.timeout = 600          # seconds per cell (the Keras exercise trains a small model)
+c.Execute.allow_errors = True    # a failing check cell scores 0; the others still run
+
+# The exchange for `nbgrader release_assignment / collect / release_feedback`; set it for your
+# server, e.g.
+# c.Exchange.root = "/srv/nbgrader/exchange"
+
+# Grade with the sandboxed harness after collecting (it writes into this gradebook):
+#   autograder grade <assignment> --nbgrader {root_plain}
+'''
+
+
+def _repo():
+    return specmod.repo_root()
+
+
+def config_values(course_root):
+    """(db_url, course_id) from the course's nbgrader_config.py (nbgrader's defaults otherwise)."""
+    root = os.path.abspath(course_root)
+    db_url, course_id = f"sqlite:///{os.path.join(root, 'gradebook.db')}", "default_course"
+    path = os.path.join(root, "nbgrader_config.py")
+    if os.path.exists(path):
+        from traitlets.config.loader import PyFileConfigLoader
+        cfg = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+        cd = cfg.get("CourseDirectory", {})
+        db_url = cd.get("db_url", db_url) or db_url
+        course_id = cd.get("course_id", course_id) or course_id
+    return db_url, course_id
+
+
+def gradebook(course_root):
+    from nbgrader.api import Gradebook
+    db_url, course_id = config_values(course_root)
+    return Gradebook(db_url, course_id=course_id)
+
+
+def init_course(course_root):
+    import nbformat
+
+    from . import authoring, references
+    root = os.path.abspath(course_root)
+    os.makedirs(root, exist_ok=True)
+    db_url = f"sqlite:///{os.path.join(root, 'gradebook.db')}"
+    cfg_path = os.path.join(root, "nbgrader_config.py")
+    if os.path.exists(cfg_path):
+        print(f"keeping the existing {cfg_path}", file=sys.stderr)
+    else:
+        with open(cfg_path, "w", encoding="utf-8") as fh:
+            fh.write(CONFIG_TEMPLATE.format(root=root, course_id=COURSE_ID, db_url=db_url, root_plain=root))
+    written = []
+    for assignment in specmod.ASSIGNMENTS:
+        released = os.path.join(_repo(), "assignments", f"{assignment}.ipynb")
+        solution = references.solution_source(assignment)
+        if not os.path.exists(released) or solution is None:
+            print(f"skipping {assignment}: assignments/{assignment}.ipynb or solutions/{assignment}.py is missing",
+                  file=sys.stderr)
+            continue
+        nb = nbformat.read(released, as_version=4)
+        source_nb = authoring.weave(nb, solution, markers=True)
+        folder = os.path.join(root, "source", assignment)
+        os.makedirs(folder, exist_ok=True)
+        nbformat.write(source_nb, os.path.join(folder, f"{assignment}.ipynb"))
+        for rel in DATA_FILES.get(assignment, []):
+            shutil.copy2(os.path.join(_repo(), rel), os.path.join(folder, os.path.basename(rel)))
+        written.append(assignment)
+    with gradebook(root) as gb:
+        for assignment in written:
+            gb.update_or_create_assignment(assignment)
+    print(f"nbgrader course in {root}: {', '.join(written)}")
+    print(f"next: cd {root} && nbgrader generate_assignment <assignment>")
+    return 0
+
+
+# ---- grading ---------------------------------------------------------------------------------
+def _ensure_notebook_in_db(gb, assignment, course_root):
+    """Make sure the gradebook knows the assignment's notebook and grade cells (as after
+    `nbgrader generate_assignment`), creating them from the source or released notebook if not."""
+    from nbgrader.api import MissingEntry
+    gb.update_or_create_assignment(assignment)
+    try:
+        nb_entry = gb.find_notebook(assignment, assignment)
+        if nb_entry.grade_cells:
+            return
+    except MissingEntry:
+        pass
+    import nbformat
+    candidates = [os.path.join(course_root, "release", assignment, f"{assignment}.ipynb"),
+                  os.path.join(course_root, "source", assignment, f"{assignment}.ipynb"),
+                  os.path.join(_repo(), "assignments", f"{assignment}.ipynb")]
+    path = next(p for p in candidates if os.path.exists(p))
+    nb = nbformat.read(path, as_version=4)
+    gb.update_or_create_notebook(assignment, assignment)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            gb.update_or_create_grade_cell(meta["grade_id"], assignment, assignment,
+                                           max_score=float(meta.get("points", 0)), cell_type=cell.cell_type)
+
+
+def _timestamp(folder):
+    path = os.path.join(folder, "timestamp.txt")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip()
+    return None
+
+
+def record_in_gradebook(gb, assignment, result, course_root):
+    """Write one harness result into nbgrader's gradebook. Returns {grade_id: score} written."""
+    from nbgrader.api import MissingEntry
+    student = str(result["extra_data"]["student"])
+    gb.update_or_create_student(student)
+    try:
+        gb.find_submission(assignment, student)
+    except MissingEntry:
+        _ensure_notebook_in_db(gb, assignment, course_root)
+        kwargs = {}
+        ts = _timestamp(os.path.join(course_root, "submitted", student, assignment))
+        if ts:
+            kwargs["timestamp"] = ts
+        gb.add_submission(assignment, student, **kwargs)
+    written = {}
+    for test in result["tests"]:
+        qname = test["name"].split(".", 1)[-1]
+        try:
+            grade = gb.find_grade(qname, assignment, assignment, student)
+        except MissingEntry:
+            print(f"warning: no grade cell {qname!r} in the gradebook for {assignment}; "
+                  f"run `nbgrader generate_assignment {assignment}`", file=sys.stderr)
+            continue
+        grade.auto_score = float(test["score"])
+        grade.needs_manual_grade = False
+        written[qname] = float(test["score"])
+    gb.db.commit()
+    return written
+
+
+def feedback_html(result, lang="en"):
+    md = results.feedback_text(result, lang)
+    try:
+        from nbconvert.filters.markdown import markdown2html
+        body = markdown2html(md)
+    except Exception:  # noqa: BLE001 - any renderer problem: fall back to preformatted text
+        body = f"<pre>{html.escape(md)}</pre>"
+    title = html.escape(f"{result['extra_data'].get('assignment')} — {result['extra_data'].get('student')}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
+            "pre{background:#f6f8fa;padding:.6em;white-space:pre-wrap}</style></head>\n"
+            f"<body>\n{body}\n</body></html>\n")
+
+
+def write_feedback(course_root, assignment, result, lang="en"):
+    """feedback/<student>/<assignment>/<assignment>.html, with the submission's timestamp.txt and
+    submission_secret.txt beside it (what `nbgrader release_feedback` reads)."""
+    student = str(result["extra_data"]["student"])
+    folder = os.path.join(course_root, "feedback", student, assignment)
+    os.makedirs(folder, exist_ok=True)
+    results.atomic_write(os.path.join(folder, f"{assignment}.html"), feedback_html(result, lang))
+    submitted = os.path.join(course_root, "submitted", student, assignment)
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        src = os.path.join(submitted, name)
+        if os.path.exists(src):
+            shutil.copy2(src, os.path.join(folder, name))
+    if not os.path.exists(os.path.join(folder, "timestamp.txt")):
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+        results.atomic_write(os.path.join(folder, "timestamp.txt"), now)
+
+
+def submissions(course_root, assignment):
+    """{student: path of the notebook (or folder)} for submitted/<student>/<assignment>/."""
+    base = os.path.join(course_root, "submitted")
+    found = {}
+    if not os.path.isdir(base):
+        return found
+    for student in sorted(os.listdir(base)):
+        folder = os.path.join(base, student, assignment)
+        if student.startswith(".") or not os.path.isdir(folder):
+            continue
+        nb = os.path.join(folder, f"{assignment}.ipynb")
+        found[student] = nb if os.path.exists(nb) else folder
+    return found
+
+
+def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None, lang="en", scheduler=None):
+    from . import grading
+    root = os.path.abspath(course_root)
+    if not os.path.isdir(root):
+        print(f"autograder grade: error: no nbgrader course at {root}", file=sys.stderr)
+        return 2
+    out_dir = out_dir or os.path.join(root, "autograder", assignment)
+    subs = submissions(root, assignment)
+    if not subs:
+        print(f"no submissions in {os.path.join(root, 'submitted', '<student>', assignment)}", file=sys.stderr)
+    if scheduler:
+        from . import cluster
+        remote = cluster.remote_grader(scheduler, assignment, timeout, lang)
+        grade_one = lambda student, path: remote(student, subs.get(student, path))  # noqa: E731
+    else:
+        grade_one = lambda student, path: grading.grade_file(  # noqa: E731
+            subs.get(student, path), assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
+            student=student)
+    # batch.collect names a student by the folder's name: stage one link per student.
+    with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as staging:
+        for student, path in subs.items():
+            os.symlink(os.path.dirname(path) if path.endswith(".ipynb") else path, os.path.join(staging, student),
+                       target_is_directory=True)
+        all_results, failures = batch.grade_class(assignment, [staging], out_dir, jobs=jobs, timeout=timeout,
+                                                  lang=lang, grade_one=grade_one)
+    all_results = [r for r in all_results if str(r["extra_data"]["student"]) in subs]
+    with gradebook(root) as gb:
+        for result in all_results:
+            record_in_gradebook(gb, assignment, result, root)
+            write_feedback(root, assignment, result, lang)
+    print(batch.class_table(all_results, assignment))
+    print(f"scores written to the gradebook ({config_values(root)[0]}); feedback in {os.path.join(root, 'feedback')}",
+          file=sys.stderr)
+    return 1 if failures else 0

@@ -1,0 +1,196 @@
+"""nbgrader end to end, with the real commands in a temporary course:
+`autograder nbgrader init`, `nbgrader generate_assignment`, students placed in `submitted/`,
+`nbgrader autograde`, `nbgrader export`, then `autograder grade --nbgrader` and the gradebook read
+back through nbgrader's API. Honest students get the same scores on both routes; a tampering
+student may fool stock nbgrader but never the harness."""
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder import spec as specmod
+from autograder.authoring import weave
+from autograder.submission import import_nbformat
+
+pytestmark = pytest.mark.slow
+nbgrader_api = pytest.importorskip("nbgrader.api")
+
+nbformat = import_nbformat()
+ROOT = specmod.repo_root()
+BIN = os.path.dirname(sys.executable)
+A = "01_perceptron"
+QUESTIONS = ["weighted_sum", "step", "perceptron", "gates", "XOR", "train_perceptron"]
+HONEST = ("correct", "partly_wrong", "untouched")
+
+
+def _exe(name):
+    path = os.path.join(BIN, name)
+    if not os.path.exists(path):
+        pytest.skip(f"{name} is not installed beside {sys.executable}")
+    return path
+
+
+def _run(args, cwd, timeout=600):
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{args} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return proc
+
+
+def _solution(assignment):
+    with open(os.path.join(ROOT, "solutions", f"{assignment}.py"), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def _put(course, student, nb):
+    folder = os.path.join(course, "submitted", student, A)
+    os.makedirs(folder, exist_ok=True)
+    nbformat.write(nb, os.path.join(folder, f"{A}.ipynb"))
+    with open(os.path.join(folder, "timestamp.txt"), "w") as fh:
+        fh.write("2025-03-01 12:00:00.000000 UTC")
+
+
+def _students(course):
+    release = nbformat.read(os.path.join(course, "release", A, f"{A}.ipynb"), as_version=4)
+    correct = weave(release, _solution(A), markers=False)
+    _put(course, "correct", correct)
+
+    # one mistake: the bias is never updated while training (train_perceptron wholly wrong, the rest right)
+    wrong = weave(release, _solution(A).replace("b = b + lr * (t[i] - y)", "b = b"), markers=False)
+    _put(course, "partly_wrong", wrong)
+
+    _put(course, "untouched", release)
+
+    # tampering 1: every locked check cell edited to `pass` (stubs untouched)
+    edited = nbformat.from_dict(release)
+    for cell in edited.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = "pass"
+    _put(course, "tamper_cells", edited)
+
+    # tampering 2: a new cell patching the harness, NumPy and builtins (stubs untouched)
+    patched = nbformat.from_dict(release)
+    patched.cells.insert(2, nbformat.v4.new_code_cell(
+        "import builtins, numpy\n"
+        "import autograder.notebook as _nb\n"
+        "_nb.check = lambda *a, **k: None\n"
+        "numpy.allclose = lambda *a, **k: True\n"
+        "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+        "builtins.isinstance = lambda *a, **k: True\n"))
+    _put(course, "tamper_patch", patched)
+
+
+def _export(course):
+    _run([_exe("nbgrader"), "export", "--to", "export.csv"], course)
+    with open(os.path.join(course, "export.csv"), newline="") as fh:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh) if row["assignment"] == A}
+
+
+def _gradebook(course):
+    db_url = f"sqlite:///{os.path.join(course, 'gradebook.db')}"
+    out = {}
+    with nbgrader_api.Gradebook(db_url, course_id="dl_homework") as gb:
+        for sub in gb.assignment_submissions(A):
+            s = sub.student.id
+            out[s] = {"total": float(sub.score),
+                      **{q: float(gb.find_grade(q, A, A, s).score) for q in QUESTIONS}}
+    return out
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = str(tmp_path_factory.mktemp("course") / "dl")
+    timings = {}
+    t0 = time.perf_counter()
+    _run([_exe("autograder"), "nbgrader", "init", course], ROOT)
+    _run([_exe("nbgrader"), "generate_assignment", A, "--force"], course)
+    timings["init+generate"] = time.perf_counter() - t0
+    _students(course)
+    t1 = time.perf_counter()
+    _run([_exe("nbgrader"), "autograde", A, "--force"], course)
+    timings["nbgrader autograde"] = time.perf_counter() - t1
+    stock_export = _export(course)
+    stock_gradebook = _gradebook(course)
+    t2 = time.perf_counter()
+    proc = _run([_exe("autograder"), "grade", A, "--nbgrader", course, "-j", "4"], ROOT)
+    timings["autograder grade --nbgrader"] = time.perf_counter() - t2
+    harness_export = _export(course)
+    harness_gradebook = _gradebook(course)
+    print("timings:", {k: round(v, 1) for k, v in timings.items()})
+    print("stock nbgrader:", stock_gradebook)
+    print("harness:", harness_gradebook)
+    return {"root": course, "stock": stock_gradebook, "stock_export": stock_export, "harness": harness_gradebook,
+            "harness_export": harness_export, "table": proc.stdout}
+
+
+def test_init_makes_a_course(course):
+    root = course["root"]
+    assert os.path.exists(os.path.join(root, "nbgrader_config.py"))
+    for a in specmod.ASSIGNMENTS:
+        src = os.path.join(root, "source", a, f"{a}.ipynb")
+        assert os.path.exists(src)
+        text = open(src, encoding="utf-8").read()
+        assert "### BEGIN SOLUTION" in text and "### END SOLUTION" in text
+    assert os.path.exists(os.path.join(root, "source", "05_keras_tanh", "dataset2.csv"))
+    with nbgrader_api.Gradebook(f"sqlite:///{os.path.join(root, 'gradebook.db')}", course_id="dl_homework") as gb:
+        assert {a.name for a in gb.assignments} >= set(specmod.ASSIGNMENTS)
+
+
+def test_release_matches_assignments(course):
+    release = nbformat.read(os.path.join(course["root"], "release", A, f"{A}.ipynb"), as_version=4)
+    template = nbformat.read(os.path.join(ROOT, "assignments", f"{A}.ipynb"), as_version=4)
+    assert [(c.cell_type, c.source) for c in release.cells] == [(c.cell_type, c.source) for c in template.cells]
+    for rc, tc in zip(release.cells, template.cells):
+        meta = rc.metadata.get("nbgrader", {})
+        assert meta.get("grade_id") == tc.metadata["nbgrader"]["grade_id"]
+        if meta.get("locked") or meta.get("grade"):
+            assert "checksum" in meta and rc.metadata.get("editable") is False
+
+
+def test_stock_nbgrader_scores_honest_students(course):
+    stock = course["stock"]
+    assert stock["correct"]["total"] == 100
+    assert stock["untouched"]["total"] == 0
+    assert 0 < stock["partly_wrong"]["total"] < 100
+    assert stock["partly_wrong"]["train_perceptron"] == 0
+    assert course["stock_export"]["correct"] == 100
+
+
+def test_harness_scores_in_gradebook_and_export(course):
+    harness = course["harness"]
+    assert harness["correct"]["total"] == 100
+    assert harness["untouched"]["total"] == 0
+    assert 0 < harness["partly_wrong"]["total"] < 100
+    for s in HONEST:
+        assert course["harness_export"][s] == harness[s]["total"]
+    assert "correct" in course["table"] and "partly_wrong" in course["table"]
+
+
+def test_both_routes_agree_on_honest_students(course):
+    for s in HONEST:
+        assert course["harness"][s] == course["stock"][s], s
+
+
+def test_tampering_does_not_fool_the_harness(course):
+    for s in ("tamper_cells", "tamper_patch"):
+        assert course["harness"][s]["total"] == 0, (s, course["harness"][s])
+        assert course["harness_export"][s] == 0
+    # what stock nbgrader gives (recorded, not required): it restores locked cells from the
+    # gradebook, but a cell that patches the harness in the kernel fools it.
+    print("stock nbgrader on tampering:", {s: course["stock"][s]["total"] for s in ("tamper_cells", "tamper_patch")})
+
+
+def test_outputs_and_feedback(course):
+    root = course["root"]
+    out = os.path.join(root, "autograder", A)
+    assert os.path.exists(os.path.join(out, "grades.csv"))
+    for s in ("correct", "partly_wrong", "untouched", "tamper_cells", "tamper_patch"):
+        assert os.path.exists(os.path.join(out, f"{s}.json"))
+        fb = os.path.join(root, "feedback", s, A)
+        html = open(os.path.join(fb, f"{A}.html"), encoding="utf-8").read()
+        assert "<html" in html and A in html
+        assert os.path.exists(os.path.join(fb, "timestamp.txt"))
