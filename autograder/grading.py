@@ -16,7 +16,7 @@ NOT_ATTEMPTED_ERRORS = {"NotImplementedError"}
 
 
 def template_path(assignment):
-    return os.path.join(specmod.repo_root(), "assignments", f"{assignment}.ipynb")
+    return specmod.resource_path(f"assignments/{assignment}.ipynb")
 
 
 def _identical(a, b):
@@ -200,7 +200,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang="en", timeout=No
     for key, params in sub.notes:
         notes.append(i18n.t(key, lang, **params))
     selected = [q for q in spec.questions if not questions or q.name in questions]
-    data_files = {name: os.path.join(specmod.repo_root(), rel) for name, rel in spec.data_files.items()}
+    data_files = {name: specmod.resource_path(rel) for name, rel in spec.data_files.items()}
     limits = _limits_for(spec, timeout)
     session = sandbox.Session(sub.cells, data_files=data_files, preload=spec.preload, limits=limits,
                               sandbox=sandbox_mode)

@@ -282,6 +282,24 @@ def probe_xor_table_structure(ns, constant_y=(1, 0, 0, 1)):
                 ns[k] = v
     return result
 
+
+def probe_defaults(ns, fn, args=(), kwargs=None):
+    """Call fn(*args, **kwargs) once (cheaply; a stub still reports "not attempted"), then report the
+    default values of its parameters from its signature, plain data only: e.g. 03's train(lr=0.5,
+    epochs=5000), whose default run is too long to grade by calling it."""
+    import inspect  # noqa: PLC0415
+    target = ns.get(fn)
+    if target is None:
+        raise NameError(f"function '{fn}' is not defined")
+    target(*args, **(kwargs or {}))
+    out = {}
+    for name, p in inspect.signature(target).parameters.items():
+        if p.default is inspect.Parameter.empty:
+            continue
+        d = p.default
+        out[name] = d if d is None or isinstance(d, (bool, int, float, str)) else f"<{type(d).__name__}>"
+    return out
+
 # ---- Keras probes ----------------------------------------------------------------------------
 
 def _keras():
@@ -472,6 +490,7 @@ PROBES = {
     "iterate": probe_iterate,
     "backward": probe_backward,
     "xor_table_structure": probe_xor_table_structure,
+    "defaults": probe_defaults,
     "build_model": probe_build_model,
     "compile_model": probe_compile_model,
     "train_model": probe_train_model,

@@ -3,8 +3,8 @@
 `load_solution("03_backprop")` imports solutions/03_backprop.py (file names start with digits, so
 they cannot be imported by name) and returns the module. `load_solution` is a session-scoped
 fixture whose value is the loader function `load_solution_module`; modules are cached, so the
-Keras solution is imported only once per session. Tests that change a module's attributes use `monkeypatch`, which restores
-them afterwards.
+Keras solution is imported only once per session. Tests that change a module's attributes use
+`monkeypatch`, which restores them afterwards.
 """
 import importlib.util
 import os

@@ -34,7 +34,7 @@ def _exe(name):
     return path
 
 
-def _run(args, cwd, timeout=600):
+def _run(args, cwd, timeout=300):
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{args} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
@@ -59,9 +59,15 @@ def _students(course):
     correct = weave(release, _solution(A), markers=False)
     _put(course, "correct", correct)
 
-    # one mistake: the bias is never updated while training (train_perceptron wholly wrong, the rest right)
-    wrong = weave(release, _solution(A).replace("b = b + lr * (t[i] - y)", "b = b"), markers=False)
-    _put(course, "partly_wrong", wrong)
+    # one mistake that makes one question wholly wrong (XOR computes XNOR), the rest right
+    wrong = _solution(A).replace("return AND(NAND(x1, x2), OR(x1, x2))", "return NAND(NAND(x1, x2), OR(x1, x2))")
+    assert "NAND(NAND(" in wrong
+    _put(course, "partly_wrong", weave(release, wrong, markers=False))
+
+    # a question partly right (the bias is never updated while training): stock nbgrader's grade
+    # cell is all or nothing, the harness gives credit per case (public and hidden)
+    partial = _solution(A).replace("b = b + lr * (t[i] - y)", "b = b")
+    _put(course, "partial_credit", weave(release, partial, markers=False))
 
     _put(course, "untouched", release)
 
@@ -79,8 +85,8 @@ def _students(course):
         "import autograder.notebook as _nb\n"
         "_nb.check = lambda *a, **k: None\n"
         "numpy.allclose = lambda *a, **k: True\n"
-        "numpy.testing.assert_allclose = lambda *a, **k: None\n"
-        "builtins.isinstance = lambda *a, **k: True\n"))
+        "numpy.array_equal = lambda *a, **k: True\n"
+        "builtins.abs = lambda x: 0.0\n"))
     _put(course, "tamper_patch", patched)
 
 
@@ -155,8 +161,7 @@ def test_stock_nbgrader_scores_honest_students(course):
     stock = course["stock"]
     assert stock["correct"]["total"] == 100
     assert stock["untouched"]["total"] == 0
-    assert 0 < stock["partly_wrong"]["total"] < 100
-    assert stock["partly_wrong"]["train_perceptron"] == 0
+    assert stock["partly_wrong"]["total"] == 80 and stock["partly_wrong"]["XOR"] == 0
     assert course["stock_export"]["correct"] == 100
 
 
@@ -164,7 +169,7 @@ def test_harness_scores_in_gradebook_and_export(course):
     harness = course["harness"]
     assert harness["correct"]["total"] == 100
     assert harness["untouched"]["total"] == 0
-    assert 0 < harness["partly_wrong"]["total"] < 100
+    assert harness["partly_wrong"]["total"] == 80 and harness["partly_wrong"]["XOR"] == 0
     for s in HONEST:
         assert course["harness_export"][s] == harness[s]["total"]
     assert "correct" in course["table"] and "partly_wrong" in course["table"]
@@ -173,6 +178,14 @@ def test_harness_scores_in_gradebook_and_export(course):
 def test_both_routes_agree_on_honest_students(course):
     for s in HONEST:
         assert course["harness"][s] == course["stock"][s], s
+
+
+def test_partial_credit_per_case(course):
+    stock, harness = course["stock"]["partial_credit"], course["harness"]["partial_credit"]
+    assert stock["train_perceptron"] == 0 and stock["total"] == 65
+    assert 0 <= harness["train_perceptron"] < 35 and 65 <= harness["total"] < 100
+    for q in QUESTIONS[:-1]:
+        assert stock[q] == harness[q], q
 
 
 def test_tampering_does_not_fool_the_harness(course):
@@ -188,7 +201,7 @@ def test_outputs_and_feedback(course):
     root = course["root"]
     out = os.path.join(root, "autograder", A)
     assert os.path.exists(os.path.join(out, "grades.csv"))
-    for s in ("correct", "partly_wrong", "untouched", "tamper_cells", "tamper_patch"):
+    for s in (*HONEST, "partial_credit", "tamper_cells", "tamper_patch"):
         assert os.path.exists(os.path.join(out, f"{s}.json"))
         fb = os.path.join(root, "feedback", s, A)
         html = open(os.path.join(fb, f"{A}.html"), encoding="utf-8").read()

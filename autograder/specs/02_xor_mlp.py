@@ -15,8 +15,7 @@ accepted where the reference gives a 0-d array: the value and its dtype kind are
 import numpy as np
 
 from autograder.compare import PASS, Custom, Same, Verdict
-from autograder.spec import AssignmentSpec, Case, Question, probe
-from autograder.spec import call as _spec_call
+from autograder.spec import AssignmentSpec, Case, Question, call, probe
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 SLIDES = {"W1": np.array([[-2.0, 2.0], [-2.0, 2.0]]), "b1": np.array([3.0, -1.0]),
@@ -27,19 +26,6 @@ def act(name):
     """A harness activation (probes.ACTIVATIONS). Written out because B("activation", name=...) collides
     with B's own first parameter `name` (TypeError: B() got multiple values for argument 'name')."""
     return {"builtin": "activation", "params": {"name": name}}
-
-
-def _is_builtin(a):
-    return isinstance(a, dict) and set(a) == {"builtin", "params"}
-
-
-def call(fn, *args, **kwargs):
-    """spec.call, keeping builtin arguments as builtins: spec._wrap recognises one-key argument specs and
-    closures only, so a {"builtin", "params"} dict would otherwise be sent as a plain value."""
-    c = _spec_call(fn, *args, **kwargs)
-    c["args"] = [a if _is_builtin(a) else w for a, w in zip(args, c["args"])]
-    c["kwargs"] = {k: (kwargs[k] if _is_builtin(kwargs[k]) else w) for k, w in c["kwargs"].items()}
-    return c
 
 
 def _zero_d(actual, expected):

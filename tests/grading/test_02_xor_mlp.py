@@ -164,6 +164,12 @@ def test_correct_work_written_differently_gets_full_points(correct_result):
         assert any(not c["public"] for c in t["extra_data"]["cases"]) or t["name"].endswith("xor_table")
 
 
+def test_reference_solution_as_a_submission_gets_full_points(tmp_path):
+    with open(os.path.join(repo_root(), "solutions", f"{ASSIGNMENT}.py"), encoding="utf-8") as fh:
+        result = _grade(tmp_path, "solution", fh.read())
+    assert result["score"] == 100, result["tests"]
+
+
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_mistake_loses_only_its_question(mutant, tmp_path):
     fn, new_def = MUTANTS[mutant]

@@ -327,6 +327,15 @@ def train(X, t, params, lr=0.1, epochs=5000):
         params = sgd_update(params, backward(t, params, cache), lr)
     return params, losses
 '''),
+    "train_wrong_default_epochs": ("train", '''
+def train(X, t, params, lr=0.5, epochs=1000):
+    losses = []
+    for _ in range(epochs):
+        y, cache = forward(X, params)
+        losses.append(loss(y, t))
+        params = sgd_update(params, backward(t, params, cache), lr)
+    return params, losses
+'''),
     # activations
     "tanh_naive_overflows": ("tanh", '''
 def tanh(z):
@@ -427,6 +436,12 @@ def test_every_graded_function_has_a_mutant():
         assert sum(1 for f, _ in MUTANTS.values() if f == fn) >= 1, fn
     for q in POINTS:
         assert sum(1 for f, _ in MUTANTS.values() if QUESTION_OF[f] == q) >= 2, q
+
+
+def test_reference_solution_as_a_submission_gets_full_points(tmp_path):
+    with open(os.path.join(repo_root(), "solutions", f"{ASSIGNMENT}.py"), encoding="utf-8") as fh:
+        result = _grade(tmp_path, "solution", fh.read())
+    assert result["score"] == 100, result["tests"]
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))

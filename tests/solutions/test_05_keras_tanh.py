@@ -58,7 +58,7 @@ def test_build_model(sol, keras):
     assert all(layer.use_bias for layer in dense)
     assert model.input_shape == (None, 1)
     assert model.output_shape == (None, 1)
-    assert not getattr(model, "compiled", False)
+    assert model.compiled is False
 
 
 def test_compile_model(sol, keras):
