@@ -61,6 +61,10 @@ def build(assignment, device="cpu", seed=None, write=True):
         import keras
         extra = {"keras": keras.__version__, "backend": keras.backend.backend()}
         extra.update(_backend_details(keras))
+        if device == "gpu" and "gpu" not in str(extra.get("device_name", "")).lower() \
+                and "cuda" not in str(extra.get("device_name", "")).lower():
+            raise RuntimeError(f"--device gpu, but Keras's {extra['backend']} backend sees no GPU "
+                               f"({extra.get('device_name')}); on a GPU machine without TensorFlow use KERAS_BACKEND=jax")
     old_cwd = os.getcwd()
     # Run where the sandbox runs: a scratch directory holding only the spec's data files (what a
     # case writes there, File(...), does not land in the repository).
