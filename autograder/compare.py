@@ -151,7 +151,7 @@ class Same:
 
 
 def relative_error(a, b):
-    """max |a - b| / max(|a| + |b|): CS231n's relative error, over a whole array."""
+    """CS231n's relative error: the largest entry-wise |a - b| / (|a| + |b|) (denominator floored at 1e-12)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     denom = np.maximum(np.abs(a) + np.abs(b), 1e-12)

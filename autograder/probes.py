@@ -50,7 +50,6 @@ ACTIVATIONS = {
     "tanh": lambda z: np.tanh(np.asarray(z, dtype=np.float64)),
     "relu": lambda z: np.maximum(np.asarray(z, dtype=np.float64), 0.0),
     "double": lambda z: 2.0 * np.asarray(z, dtype=np.float64),
-    "step": lambda z: (np.asarray(z) > 0).astype(int),  # 02: the slides' step, z <= 0 -> 0
 }
 
 BUILTINS = {
@@ -354,14 +353,19 @@ def describe_compile(model):
     return out
 
 
-def _figure_model(keras, seed):
+def _figure_model(keras, seed, net=None):
+    """A dense network from plain parameters (the spec passes the figure's layer sizes)."""
+    net = net or {}
     keras.utils.set_random_seed(int(seed))
-    return keras.Sequential([
-        keras.Input(shape=(1,)),
-        keras.layers.Dense(6, activation="tanh"),
-        keras.layers.Dense(4, activation="tanh"),
-        keras.layers.Dense(1, activation="tanh"),
-    ])
+    layers = [keras.Input(shape=(int(net.get("inputs", 1)),))]
+    layers += [keras.layers.Dense(int(u), activation=net.get("activation")) for u in net.get("units", ())]
+    return keras.Sequential(layers)
+
+
+def _compile(keras, model, net):
+    """Compile with plain-data settings: {"optimizer": class name, "learning_rate": float, "loss": str}."""
+    opt = getattr(keras.optimizers, net.get("optimizer", "SGD"))(learning_rate=float(net.get("learning_rate", 0.01)))
+    model.compile(optimizer=opt, loss=net.get("loss"), steps_per_execution=int(net.get("steps_per_execution", 1)))
 
 
 def probe_build_model(ns):
@@ -369,9 +373,9 @@ def probe_build_model(ns):
     return describe_model(model)
 
 
-def probe_compile_model(ns, seed=0):
+def probe_compile_model(ns, seed=0, net=None):
     keras = _keras()
-    model = _figure_model(keras, seed)
+    model = _figure_model(keras, seed, net)
     returned = ns["compile_model"](model)
     target = returned if returned is not None else model
     out = describe_compile(target)
@@ -383,7 +387,7 @@ def _weights(model):
     return [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
 
 
-def probe_train_model(ns, data_path, seed=0, epochs=None):
+def probe_train_model(ns, data_path, seed=0, epochs=None, net=None):
     """Train the figure's network (built and compiled here) with the student's train_model."""
     keras = _keras()
     import pandas as pd  # noqa: PLC0415
@@ -391,8 +395,8 @@ def probe_train_model(ns, data_path, seed=0, epochs=None):
     frame = pd.read_csv(data_path)
     X = frame["x"].to_numpy(dtype=np.float64).reshape(-1, 1)
     y = frame["y"].to_numpy(dtype=np.float64)
-    model = _figure_model(keras, seed)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    model = _figure_model(keras, seed, net)
+    _compile(keras, model, net or {})
     history = ns["train_model"](model, X, y) if epochs is None else ns["train_model"](model, X, y, epochs=epochs)
     losses = None
     hist = getattr(history, "history", None)
@@ -407,9 +411,9 @@ def probe_train_model(ns, data_path, seed=0, epochs=None):
             "weights": _weights(model)}
 
 
-def probe_predict_curve(ns, weights, seed=0):
+def probe_predict_curve(ns, weights, seed=0, net=None):
     keras = _keras()
-    model = _figure_model(keras, seed)
+    model = _figure_model(keras, seed, net)
     model.set_weights([np.asarray(w, dtype=np.float32) for w in weights])
     domain, y_hat = ns["predict_curve"](model)
     return {"domain": np.asarray(domain, dtype=np.float64), "y_hat": np.asarray(y_hat, dtype=np.float64),
@@ -452,7 +456,7 @@ def probe_load_data(ns, path):
 _TRAIN_RUN = {}
 
 
-def probe_train_model_captured(ns, data_path, seed=0, epochs=None):
+def probe_train_model_captured(ns, data_path, seed=0, epochs=None, net=None):
     """probe_train_model, counting what the student's train_model printed to stdout (Keras's
     progress bar unless verbose=0). The outcome (result or exception) is kept for the same
     train_model function object and arguments, so several cases share one training."""
@@ -461,7 +465,7 @@ def probe_train_model_captured(ns, data_path, seed=0, epochs=None):
     fn = ns.get("train_model")
     if fn is None:
         raise NameError("function 'train_model' is not defined")
-    key = (data_path, int(seed), epochs)
+    key = (data_path, int(seed), epochs, repr(sorted((net or {}).items())))
     last = _TRAIN_RUN.get(key)
     if last is not None and last[0] is fn:
         if last[2] is not None:
@@ -471,7 +475,7 @@ def probe_train_model_captured(ns, data_path, seed=0, epochs=None):
     result, error = None, None
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            result = probe_train_model(ns, data_path, seed=seed, epochs=epochs)
+            result = probe_train_model(ns, data_path, seed=seed, epochs=epochs, net=net)
     except Exception as exc:  # noqa: BLE001 - reported by the worker, for every case alike
         error = exc
     if error is None:

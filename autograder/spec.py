@@ -26,12 +26,12 @@ def F(name):
     return {"fn": name}
 
 
-def B(name, **params):
+def B(name, /, **params):
     """A callable the harness builds inside the sandbox (see probes.BUILTINS)."""
     return {"builtin": name, "params": params}
 
 
-def C(name, over, **params):
+def C(name, /, over, **params):
     """A zero-argument closure over positional argument `over` (see probes.CLOSURES)."""
     return {"closure": name, "over": over, "params": params}
 
@@ -105,7 +105,6 @@ class Question:
     static: object = None                # (cells) -> None or message: a structural rule on the source
     expected: object = None              # (case, solution_value, solution_ns) -> expected, when not the value
     needs_keras: bool = False
-    quiet: bool = False                  # fail when the call prints (e.g. training with verbose output)
     hint: tuple = ("", "")               # (ko, en): helps without giving the answer away
     title: tuple = ("", "")
 

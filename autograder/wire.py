@@ -51,7 +51,7 @@ def encode(value, _depth=0):
             return {"__unsupported__": f"array of {base.nbytes} bytes (too large)", "type": tag}
         if base.dtype.kind not in _ALLOWED_KINDS:
             return {"__unsupported__": f"ndarray of dtype {base.dtype}", "type": tag}
-        return {"__ndarray__": _array_to_b64(np.ascontiguousarray(base)), "type": tag}
+        return {"__ndarray__": _array_to_b64(np.ascontiguousarray(base).reshape(base.shape)), "type": tag}
     if isinstance(value, tuple):
         return {"__tuple__": [encode(v, _depth + 1) for v in value]}
     if isinstance(value, list):

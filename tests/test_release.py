@@ -81,15 +81,9 @@ def test_bundle_has_no_solution_and_no_hidden_case(bundle):
     assert release.check_bundle(bundle) == []
 
 
-# autograder/specs/03_backprop.py carries the grader's own float64 formulas (_sig, _net, _terms:
-# the backprop deltas), used to draw well-conditioned hidden cases; shipped as is, they give away
-# `backward`. Until the spec is split into a shipped part and an instructor part, this is a known leak.
-_KNOWN_LEAKS = {
-    "03_backprop": "specs/03_backprop.py ships the backprop formulas (_sig/_net/_terms)",
-    # probes.probe_train_model builds and compiles the figure's network in the student's process to
-    # test train_model on its own; that shows build_model's layers and compile_model's settings.
-    "05_keras_tanh": "probes.py ships the figure's model and its compile settings (probe_train_model)",
-}
+# (specs/03_backprop.py no longer carries formulas: its case generators take forward/backward from
+# solutions/ at reference time only, so it is not listed here.)
+_KNOWN_LEAKS = {}  # probes.py builds the figure's network from the spec's plain numbers, not from code
 
 
 @pytest.mark.parametrize("assignment", [

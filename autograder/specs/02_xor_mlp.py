@@ -91,7 +91,7 @@ def layer_public():
     W = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]])
     b = np.array([0.5, -3.0, 0.0])
     return [
-        Case("notebook example, step activation", call("layer_forward", X, W, b, act("step"))),
+        Case("notebook example, relu activation", call("layer_forward", X, W, b, act("relu"))),
         Case("notebook example, identity activation", call("layer_forward", X, W, b, act("identity"))),
         Case("XOR inputs and the slides' W1, b1, tanh", call("layer_forward", XOR_X, SLIDES["W1"], SLIDES["b1"],
                                                               act("tanh"))),
@@ -112,8 +112,8 @@ def layer_hidden(rng):
 def mlp_public():
     s = SLIDES
     return [
-        Case("the slides' XOR weights, step activation",
-             call("mlp_forward", XOR_X, s["W1"], s["b1"], s["W2"], s["b2"], act("step"))),
+        Case("the slides' XOR weights, relu activation",
+             call("mlp_forward", XOR_X, s["W1"], s["b1"], s["W2"], s["b2"], act("relu"))),
         Case("the slides' XOR weights, tanh",
              call("mlp_forward", XOR_X, s["W1"], s["b1"], s["W2"], s["b2"], act("tanh"))),
         Case("3 inputs, 2 samples, identity",

@@ -24,6 +24,17 @@ R^2 >= 0.84); the worst seed measured is 1.33 x the seed-0 value, so the margin 
 beyond the seed spread (covering other devices and thread counts) while a constant prediction
 (MSE 0.25), 10 epochs or one full-batch step per epoch fail. GPU: not measured here (no device was
 available); re-measure with `autograder reference 05_keras_tanh --device gpu` before relying on it.
+
+Decisions: predict_curve's domain must have shape (100, 1) and y_hat shape (100,), both NumPy arrays,
+as the notebook's docstring states (a (100,) domain or an unflattened (100, 1) y_hat fails with a
+shape message); y_hat is compared with the NumPy forward pass of the same float32 weights within
+rtol = atol = 1e-5. plot_fit's curve counts as red when R >= 0.5 and G, B <= 0.3 R ("red", "r",
+"#ff0000", "tab:red", "crimson", "darkred"; not orange or magenta).
+
+Limits: the sandboxed child of the reference solution peaks at 2.2 GB of address space (RSS 0.6 GB)
+with TensorFlow on one thread, measured with /proc/self/status; the default 3072 MB passes but
+leaves little room, so memory_mb is 4096. Importing Keras takes 6 s of CPU (16 s wall on a busy
+2-core machine); training with the default epochs 5-15 s.
 """
 import math
 
@@ -39,6 +50,11 @@ BATCH = 32                    # Keras's default batch size
 FIT_MSE_FACTOR = 2.5          # see the module docstring for the measurement
 CURVE = np.linspace(0, 1, 100).reshape(-1, 1)
 SHAPES = [(1, 6), (6,), (6, 4), (4,), (4, 1), (1,)]   # get_weights() of the figure's network
+# The figure's network and its training settings, as the assignment states them; the harness
+# builds this network from these numbers to test compile_model, train_model and predict_curve
+# on their own (probes.py holds no model code of its own).
+NET = {"inputs": 1, "units": [6, 4, 1], "activation": "tanh", "optimizer": "SGD", "learning_rate": 0.1,
+       "loss": "mse", "steps_per_execution": 1}
 
 
 def forward(weights, X):
@@ -184,9 +200,9 @@ MSE_NAMES = {"mse", "mean_squared_error", "meansquarederror"}
 
 
 def compile_public():
-    return [Case("optimizer: SGD(learning_rate=0.1)", probe("compile_model", seed=0)),
-            Case("loss: mean squared error", probe("compile_model", seed=0)),
-            Case("returns the compiled model", probe("compile_model", seed=0))]
+    return [Case("optimizer: SGD(learning_rate=0.1)", probe("compile_model", seed=0, net=NET)),
+            Case("loss: mean squared error", probe("compile_model", seed=0, net=NET)),
+            Case("returns the compiled model", probe("compile_model", seed=0, net=NET))]
 
 
 def compile_expected(case, value, ns):
@@ -240,7 +256,7 @@ TRAIN_CASES = {
 def train_public():
     out = []
     for name, (aspect, epochs) in TRAIN_CASES.items():
-        params = {"data_path": DATA, "seed": 0}
+        params = {"data_path": DATA, "seed": 0, "net": NET}
         if epochs is not None:
             params["epochs"] = epochs
         out.append(Case(name, probe("train_model_captured", **params)))
@@ -281,7 +297,7 @@ def train_compare(actual, expected, case):
                           + (" (use the epochs argument)" if aspect == "epochs_arg" else ""))
         if aspect == "history" or actual.get("iterations") == expected["iterations"]:
             return PASS
-        return _keras(f"with epochs=2 the model took {actual.get('iterations')} optimizer steps, "
+        return _keras(f"with epochs={expected['epochs']} the model took {actual.get('iterations')} optimizer steps, "
                       f"expected {expected['iterations']}")
     if aspect == "steps":
         # steps per epoch, so that a wrong number of epochs costs only the history case
@@ -318,11 +334,11 @@ def train_compare(actual, expected, case):
 
 def predict_public():
     rng = np.random.default_rng(505)
-    return [Case("fixed weights (seed 505)", probe("predict_curve", weights=random_weights(rng), seed=0))]
+    return [Case("fixed weights (seed 505)", probe("predict_curve", weights=random_weights(rng), seed=0, net=NET))]
 
 
 def predict_hidden(rng):
-    return [Case("random weights", probe("predict_curve", weights=random_weights(rng), seed=0), public=False)]
+    return [Case("random weights", probe("predict_curve", weights=random_weights(rng), seed=0, net=NET), public=False)]
 
 
 def predict_expected(case, value, ns):
@@ -416,7 +432,7 @@ SPEC = AssignmentSpec(
                  hint=("model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss='mse') 후 model을 돌려줍니다.",
                        "model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss='mse'), then return model")),
         Question("train_model", 25, ["train_model"], Custom(train_compare), train_public, None, timeout=240,
-                 expected=train_expected, needs_keras=True, quiet=True,
+                 expected=train_expected, needs_keras=True,
                  hint=("model.fit(X, y, epochs=epochs, verbose=0): batch_size는 넘기지 않고 History를 돌려줍니다.",
                        "model.fit(X, y, epochs=epochs, verbose=0): no batch_size, return the History")),
         Question("predict_curve", 15, ["predict_curve"], Custom(predict_compare), predict_public, predict_hidden,
