@@ -390,11 +390,8 @@ def _weights(model):
 def probe_train_model(ns, data_path, seed=0, epochs=None, net=None):
     """Train the figure's network (built and compiled here) with the student's train_model."""
     keras = _keras()
-    import pandas as pd  # noqa: PLC0415
-
-    frame = pd.read_csv(data_path)
-    X = frame["x"].to_numpy(dtype=np.float64).reshape(-1, 1)
-    y = frame["y"].to_numpy(dtype=np.float64)
+    table = np.genfromtxt(data_path, delimiter=",", names=True, dtype=np.float64)
+    X, y = np.atleast_1d(table["x"]).reshape(-1, 1), np.atleast_1d(table["y"])
     model = _figure_model(keras, seed, net)
     _compile(keras, model, net or {})
     history = ns["train_model"](model, X, y) if epochs is None else ns["train_model"](model, X, y, epochs=epochs)

@@ -11,6 +11,7 @@ Faults are contained per call: a crash, an exit, a time-out or garbage on the pi
 the session records the fault for that call and the next call starts a fresh child, which runs
 the submission's cells again (skipping any cell that timed out).
 """
+import atexit
 import os
 import resource
 import secrets
@@ -106,7 +107,7 @@ def stage_child_package():
         return stage
 
 
-_CHILD_MAIN = "import sys; sys.path.insert(0, {stage!r}); from agchild.worker import main; main({fin}, {fout})"
+_CHILD_MAIN = "import sys; sys.path.insert(0, {stage!r}); from agchild.worker import {entry}; {entry}({fin}, {fout})"
 _ROOT_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf", "/etc/passwd",
               "/etc/group", "/etc/hosts", "/etc/ssl", "/etc/alternatives", "/etc/fonts", "/etc/matplotlibrc")
@@ -129,8 +130,8 @@ def _masks():
     return masks
 
 
-def build_command(stage, workdir, data_files, fin, fout, limits, sandboxed):
-    code = _CHILD_MAIN.format(stage="/opt/agstage" if sandboxed else stage, fin=fin, fout=fout)
+def build_command(stage, workdir, data_files, fin, fout, limits, sandboxed, entry="main"):
+    code = _CHILD_MAIN.format(stage="/opt/agstage" if sandboxed else stage, fin=fin, fout=fout, entry=entry)
     python = sys.executable
     env = {"HOME": "/home/student" if sandboxed else workdir, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
            "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1",
@@ -266,6 +267,111 @@ class _OutputSink(threading.Thread):
             out += f"\n[... {self.total - len(self.kept)} more bytes of output not kept]"
         return out
 
+    def take(self):
+        """The text so far, then start afresh (a zygote's sink serves one student after another)."""
+        out = self.text()
+        self.kept = bytearray()
+        self.total = 0
+        return out
+
+
+class Zygote:
+    """A warm sandbox (bubblewrap, own PID namespace) whose Python has imported NumPy / Keras once
+    and forks one child per submission (worker.zygote_main). After each child it kills every
+    other process in the sandbox and empties /tmp and the home folder."""
+
+    def __init__(self, data_files, preload, limits):
+        stage = stage_child_package()
+        self.tmp = tempfile.mkdtemp(prefix="autograder-zygote-")
+        to_r, to_w = os.pipe()
+        from_r, from_w = os.pipe()
+        cmd, env, cwd = build_command(stage, self.tmp, data_files, to_r, from_w, limits, True, entry="zygote_main")
+        self.cgroup = _PidsCgroup(limits.processes)
+        own = Limits(**{**limits.__dict__, "cpu_seconds": 10 ** 6})
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=env, cwd=cwd, pass_fds=(to_r, from_w),
+                                     preexec_fn=_preexec(own, self.cgroup.procs_file()))
+        os.close(to_r)
+        os.close(from_w)
+        self.to = os.fdopen(to_w, "wb", buffering=0)
+        self.from_fd = from_r
+        self.buffer = b""
+        self.sink = _OutputSink(self.proc.stdout, limits.output_kb * 1024)
+        self.sink.start()
+        self.key = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        if self.proc is None:
+            return
+        for fn in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
+            try:
+                fn()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.cgroup.kill_all()
+        self.sink.join(timeout=2)
+        for close in (self.to.close, lambda: os.close(self.from_fd)):
+            try:
+                close()
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.proc = None
+
+
+class ZygotePool:
+    """Idle zygotes by configuration, shared by the grading threads of one process."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.idle = {}
+
+    @staticmethod
+    def key(data_files, preload, limits):
+        return (tuple(preload), tuple(sorted(data_files.items())), limits.memory_mb, limits.processes,
+                limits.file_mb, limits.output_kb)
+
+    def acquire(self, data_files, preload, limits):
+        key = self.key(data_files, preload, limits)
+        with self.lock:
+            while self.idle.get(key):
+                z = self.idle[key].pop()
+                if z.alive():
+                    return z, False
+                z.kill()
+        z = Zygote(data_files, preload, limits)
+        z.key = key
+        return z, True
+
+    def release(self, z):
+        if not z.alive():
+            z.kill()
+            return
+        with self.lock:
+            self.idle.setdefault(z.key, []).append(z)
+
+    def shutdown(self):
+        with self.lock:
+            zs = [z for group in self.idle.values() for z in group]
+            self.idle.clear()
+        for z in zs:
+            z.kill()
+
+
+POOL = ZygotePool()
+atexit.register(POOL.shutdown)
+
+
+def zygotes_enabled(sandboxed):
+    return sandboxed and not os.environ.get("AUTOGRADER_NO_ZYGOTE")
+
 
 class Session:
     """One submission's child process: runs its cells, then answers calls. Restarts after a fault."""
@@ -290,10 +396,22 @@ class Session:
         self._sink = None
         self._buffer = b""
         self._helpers = None
+        self._zygote = None
+        self._child_exited = False
+        self.use_zygote = zygotes_enabled(self.sandboxed)
         self.output_log = []
 
     # -- life cycle -------------------------------------------------------------------------------
     def _spawn(self):
+        if self.started_at is None:
+            self.started_at = time.monotonic()
+            self.deadline = self.started_at + self.limits.wall_seconds
+        if self.use_zygote:
+            try:
+                return self._spawn_from_zygote()
+            except (_ChildGone, _Timeout, OSError) as exc:
+                self.output_log.append(f"[autograder] warm sandbox unavailable ({exc}); starting a fresh one")
+                self.use_zygote = False
         stage = stage_child_package()
         self._tmp = tempfile.mkdtemp(prefix="autograder-run-")
         os.chmod(self._tmp, 0o755)
@@ -320,6 +438,42 @@ class Session:
             self.started_at = time.monotonic()
             self.deadline = self.started_at + self.limits.wall_seconds
 
+    def _spawn_from_zygote(self):
+        z, fresh = POOL.acquire(self.data_files, self.preload, self.limits)
+        self._zygote, self.proc, self._child_exited = z, z.proc, False
+        self._to, self._from, self._buffer, self._sink = z.to, z.from_fd, z.buffer, z.sink
+        if fresh:
+            self._send({"op": "zygote", "preload": self.preload, "wipe": ["/tmp", "/home/student"],
+                        "home": "/home/student", "pidns": True})
+            msg = self._receive(180)
+            if msg.get("op") != "zygote_ready":
+                raise _ChildGone("the warm sandbox did not start")
+        z.sink.take()
+        mem = self.limits.memory_mb * 1024 * 1024
+        fsize = self.limits.file_mb * 1024 * 1024
+        self._send({"op": "fork", "limits": {"RLIMIT_AS": mem, "RLIMIT_CPU": self.limits.cpu_seconds,
+                                             "RLIMIT_FSIZE": fsize, "RLIMIT_CORE": 0}})
+        msg = self._receive(30)
+        if msg.get("op") != "forked":
+            raise _ChildGone("the warm sandbox did not fork")
+
+    def _finish_zygote_child(self):
+        """Graceful end of a child forked from a zygote: the zygote cleans up and goes back to the pool."""
+        z = self._zygote
+        try:
+            self._send({"op": "exit"})
+            while True:
+                msg = self._receive(15)
+                if msg.get("op") == "child_exit":
+                    break
+        except (_ChildGone, _Timeout):
+            self._kill()
+            return
+        self.output_log.append(z.sink.take())
+        z.buffer = self._buffer
+        self._zygote, self.proc, self._sink = None, None, None
+        POOL.release(z)
+
     def _send(self, message):
         data = (wire.dumps(message) + "\n").encode("utf-8")
         try:
@@ -345,9 +499,13 @@ class Session:
                 raise _ChildGone("the process sent a message larger than the limit")
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
-            return wire.loads(line.decode("utf-8"))
+            msg = wire.loads(line.decode("utf-8"))
         except (wire.WireError, UnicodeDecodeError) as exc:
             raise _ChildGone(f"the process sent something that is not a valid message ({exc})") from None
+        if self._zygote is not None and isinstance(msg, dict) and msg.get("op") == "child_exit":
+            self._child_exited = True
+            raise _ChildGone(f"the process ended (status {msg.get('status')})")
+        return msg
 
     def start(self):
         """Start the child and run the cells. Returns False when the submission's time is used up."""
@@ -430,6 +588,19 @@ class Session:
         return "\n".join(p for p in parts if p)
 
     def _kill(self):
+        if self._zygote is not None:
+            z, self._zygote = self._zygote, None
+            if getattr(self, "_child_exited", False) and z.alive():
+                # the child ended by itself and the zygote has already cleaned up: reuse it
+                self.output_log.append(z.sink.take())
+                z.buffer = self._buffer
+                POOL.release(z)
+            else:
+                z.kill()
+                self.output_log.append(z.sink.text())
+            self._child_exited = False
+            self.proc, self._sink = None, None
+            return
         if self.proc is None:
             return
         try:
@@ -465,6 +636,12 @@ class Session:
         self.proc = None
 
     def close(self):
+        if self._zygote is not None:
+            if self._zygote.alive():
+                self._finish_zygote_child()
+            else:
+                self._kill()
+            return
         if self.proc is not None and self.proc.poll() is None:
             try:
                 self._send({"op": "exit"})

@@ -199,8 +199,8 @@ def _send(out, message):
 
 def main(fd_in, fd_out):
     """Serve one submission: run its cells, then answer call requests until told to stop."""
-    inbox = os.fdopen(fd_in, "r", encoding="utf-8")
-    out = os.fdopen(fd_out, "w", encoding="utf-8")
+    inbox = os.fdopen(fd_in, "r", encoding="utf-8", closefd=False)
+    out = os.fdopen(fd_out, "w", encoding="utf-8", closefd=False)
     # Keep private duplicates of the pipes so that a student closing fd 3/4 cannot cut us off
     # from the grader mid-answer (what they write there is only more plain data to check).
     ns = new_namespace()
@@ -233,6 +233,101 @@ def main(fd_in, fd_out):
         _send(out, reply)
     out.flush()
     os._exit(0)
+
+
+def _prctl(option, value):
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _read_line_unbuffered(fd):
+    """One line from a pipe without reading past it (the next bytes belong to the next child)."""
+    data = bytearray()
+    while True:
+        ch = os.read(fd, 1)
+        if not ch:
+            return None
+        if ch == b"\n":
+            return bytes(data).decode("utf-8")
+        data += ch
+
+
+def _apply_limits(limits):
+    import resource
+    for name, value in (limits or {}).items():
+        which = getattr(resource, name, None)
+        if which is not None:
+            try:
+                resource.setrlimit(which, (int(value), int(value)))
+            except (ValueError, OSError):
+                pass
+
+
+def _wipe(paths):
+    import shutil
+    for root in paths:
+        try:
+            entries = os.listdir(root)
+        except OSError:
+            continue
+        for name in entries:
+            full = os.path.join(root, name)
+            try:
+                if os.path.isdir(full) and not os.path.islink(full):
+                    shutil.rmtree(full, ignore_errors=True)
+                else:
+                    os.unlink(full)
+            except OSError:
+                pass  # a read-only data file bound into the sandbox stays
+
+
+def zygote_main(fd_in, fd_out):
+    """A warm parent inside one bubblewrap sandbox (its own PID namespace, required): imports the
+    heavy libraries once, then forks one child per submission. After each child ends it kills every
+    other process in the namespace and empties /tmp and the home folder, so nothing of one student
+    is left for the next. It is not dumpable: student code (same uid, no capabilities) can neither
+    ptrace it nor read its memory."""
+    _prctl(4, 0)  # PR_SET_DUMPABLE = 0
+    hello = wire.loads(_read_line_unbuffered(fd_in))
+    for name in hello.get("preload", []):
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001
+            pass
+    out = os.fdopen(fd_out, "w", encoding="utf-8", closefd=False)
+    _send(out, {"op": "zygote_ready"})
+    while True:
+        line = _read_line_unbuffered(fd_in)
+        if line is None:
+            os._exit(0)
+        request = wire.loads(line)
+        if request.get("op") != "fork":
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the zygote
+            _apply_limits(request.get("limits"))
+            _send(out, {"op": "forked"})
+            main(fd_in, fd_out)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        if hello.get("pidns") and os.getpid() < 10:  # only ever inside a fresh PID namespace
+            try:
+                os.kill(-1, signal.SIGKILL)  # every process but us and the namespace's init
+            except OSError:
+                pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                    break
+            except ChildProcessError:
+                break
+        _wipe(hello.get("wipe", []))
+        os.chdir(hello.get("home", "/"))
+        _send(out, {"op": "child_exit", "status": status})
 
 
 if __name__ == "__main__":  # python -m agchild.worker FD_IN FD_OUT
