@@ -72,8 +72,17 @@ def gradebook(course_root):
     return Gradebook(db_url, course_id=course_id)
 
 
+def _tools_on_path():
+    """nbgrader runs `alembic` (its gradebook migrations) by name: make this environment's scripts findable
+    even when the venv is not activated."""
+    scripts = os.path.dirname(sys.executable)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
 def init_course(course_root):
     import nbformat
+    _tools_on_path()
 
     from . import authoring, references
     root = os.path.abspath(course_root)
@@ -222,6 +231,7 @@ def submissions(course_root, assignment):
 
 def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None, lang="en", scheduler=None):
     from . import grading
+    _tools_on_path()
     root = os.path.abspath(course_root)
     if not os.path.isdir(root):
         print(f"autograder grade: error: no nbgrader course at {root}", file=sys.stderr)

@@ -114,7 +114,7 @@ class AssignmentSpec:
     name: str
     questions: list
     data_files: dict = field(default_factory=dict)   # name in the sandbox -> path relative to the repo
-    preload: list = field(default_factory=lambda: ["numpy"])
+    preload: list = field(default_factory=lambda: ["numpy", "matplotlib.pyplot"])  # what the notebooks import
     limits: dict = field(default_factory=dict)
     hidden_seed: int = 0
 

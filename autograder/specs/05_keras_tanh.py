@@ -445,7 +445,7 @@ SPEC = AssignmentSpec(
                        "fig, ax = plt.subplots(); ax.scatter(X, y); ax.plot(domain, y_hat, color='red'); return fig")),
     ],
     data_files={DATA: "data/dataset2.csv"},
-    preload=["numpy", "keras"],
+    preload=["numpy", "pandas", "matplotlib.pyplot", "keras"],
     limits={"memory_mb": 4096, "cell_seconds": 120.0, "call_seconds": 60.0, "wall_seconds": 900.0, "cpu_seconds": 900},
     hidden_seed=5050,
 )
