@@ -35,8 +35,57 @@ def json_path(out_dir, student):
     return os.path.join(out_dir, f"{safe_name(student)}.json")
 
 
+def _fit_figure(result):
+    for t in result.get("tests", []):
+        for case in t.get("extra_data", {}).get("cases", []):
+            extra = case.get("extra") or {}
+            if extra.get("figure") == "fit":
+                return extra
+    return None
+
+
+def write_figure(out_dir, result):
+    """The student's fitted curve beside the reference's, over the data (05_keras_tanh)."""
+    extra = _fit_figure(result)
+    if not extra:
+        return None
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    from . import spec as specmod
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    try:
+        rel = specmod.load_spec(result["extra_data"]["assignment"]).data_files.get(extra.get("data"))
+        if rel:
+            import numpy as np
+            table = np.genfromtxt(os.path.join(specmod.repo_root(), rel), delimiter=",", names=True)
+            ax.scatter(table["x"], table["y"], s=5, alpha=0.35, color="tab:blue", label="data")
+    except (OSError, KeyError, ValueError):
+        pass
+    if extra.get("reference"):
+        ax.plot(extra["domain"], extra["reference"], "k--", linewidth=1.5, label="reference")
+    ax.plot(extra["domain"], extra["student"], color="red", linewidth=2, label="your model")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.legend(loc="best")
+    name = f"{safe_name(result['extra_data']['student'])}.fit.png"
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    atomic_write(os.path.join(out_dir, name), buf.getvalue(), mode="wb")
+    return name
+
+
 def write_result(out_dir, result, lang="en"):
     student = result["extra_data"]["student"]
+    try:
+        figure = write_figure(out_dir, result)
+    except Exception as exc:  # noqa: BLE001 - a picture is never worth losing the result
+        figure = None
+        result["extra_data"]["figure_error"] = str(exc)[:200]
+    if figure:
+        result["extra_data"]["figure"] = figure
     atomic_write(json_path(out_dir, student), json.dumps(result, ensure_ascii=False, indent=1))
     atomic_write(os.path.join(out_dir, f"{safe_name(student)}.feedback.md"), feedback_text(result, lang))
 

@@ -332,6 +332,8 @@ class ZygotePool:
     def __init__(self):
         self.lock = threading.Lock()
         self.idle = {}
+        self.max_idle_per_key = max(2, os.cpu_count() or 1)
+        self.max_idle = 2 * self.max_idle_per_key
 
     @staticmethod
     def key(data_files, preload, limits):
@@ -355,7 +357,12 @@ class ZygotePool:
             z.kill()
             return
         with self.lock:
-            self.idle.setdefault(z.key, []).append(z)
+            group = self.idle.setdefault(z.key, [])
+            total = sum(len(g) for g in self.idle.values())
+            if len(group) < self.max_idle_per_key and total < self.max_idle:
+                group.append(z)
+                return
+        z.kill()  # enough warm sandboxes of this kind are idle already
 
     def shutdown(self):
         with self.lock:

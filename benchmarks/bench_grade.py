@@ -22,14 +22,20 @@ sys.path.insert(0, ROOT)
 BIN = os.path.dirname(sys.executable)
 
 
-def run(cmd, cwd):
-    started = time.perf_counter()
+def run(cmd, cwd, rss=None):
+    """Run a command; return its wall time. With rss=list, append the peak resident memory (MiB) of
+    the command and every process it waited for (its workers, kernels, sandboxes)."""
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
-    if proc.returncode != 0:
-        print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
+    if status != 0:
+        print(output[-3000:], file=sys.stderr)
         raise SystemExit(f"failed: {' '.join(cmd)}")
+    if rss is not None:
+        rss.append(usage.ru_maxrss / 1024)
     return elapsed
 
 
@@ -40,6 +46,7 @@ def main():
     ap.add_argument("-j", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-nbgrader", action="store_true")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--dask", action="store_true", help="also time the same grading on a LocalCluster of 1 and 2 workers")
     args = ap.parse_args()
 
     from autograder.authoring import weave
@@ -62,11 +69,12 @@ def main():
                 shutil.copy(os.path.join(course, "release", a, extra), folder)
 
     t_nbgrader = None
+    rss_nb, rss_ours = [], []
     if not args.skip_nbgrader:
-        t_nbgrader = run([os.path.join(BIN, "nbgrader"), "autograde", a, "--force"], course)
+        t_nbgrader = run([os.path.join(BIN, "nbgrader"), "autograde", a, "--force"], course, rss_nb)
     out = os.path.join(course, "autograder-out")
     t_ours = run([os.path.join(BIN, "autograder"), "grade", a, "--nbgrader", course, "--out", out, "-j", str(args.j)],
-                 course)
+                 course, rss_ours)
 
     seconds = []
     questions = {}
@@ -85,8 +93,21 @@ def main():
         print(f"ratio (nbgrader / ours) : {t_nbgrader / t_ours:8.2f}x")
     if seconds:
         print(f"per submission (ours)   : median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s")
+    if rss_nb:
+        print(f"peak memory, one process: nbgrader {rss_nb[0]:.0f} MiB (its kernel), ours {rss_ours[0]:.0f} MiB "
+              f"(largest of the grader and its sandboxed workers)")
+    else:
+        print(f"peak memory, one process: ours {rss_ours[0]:.0f} MiB")
     for q, values in sorted(questions.items()):
         print(f"  {q:<40} median {statistics.median(values):.3f} s")
+    if args.dask:
+        from dask.distributed import LocalCluster
+        for workers in (1, 2):
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+                t = run([os.path.join(BIN, "autograder"), "grade", a, "--nbgrader", course, "--out",
+                         os.path.join(course, f"dask-out-{workers}"), "-j", str(2 * workers),
+                         "--dask-scheduler", lc.scheduler_address], course)
+            print(f"dask LocalCluster, {workers} worker(s): {t:8.2f} s")
     if not args.keep:
         shutil.rmtree(course, ignore_errors=True)
     else:

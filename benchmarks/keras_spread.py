@@ -48,7 +48,7 @@ def main():
     rows = []
     for seed in range(args.seeds):
         started = time.perf_counter()
-        out = probes.probe_train_model(ns, data, seed=seed)
+        out = probes.probe_train_model(ns, data, seed=seed, net=spec05.NET)
         pred = spec05.forward(out["weights"], X)
         mse = float(np.mean((pred - y) ** 2))
         r2 = 1.0 - float(np.sum((pred - y) ** 2) / np.sum((y - y.mean()) ** 2))

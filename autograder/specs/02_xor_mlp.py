@@ -15,7 +15,7 @@ accepted where the reference gives a 0-d array: the value and its dtype kind are
 import numpy as np
 
 from autograder.compare import PASS, Custom, Same, Verdict
-from autograder.spec import AssignmentSpec, Case, Question, call, probe
+from autograder.spec import AssignmentSpec, B, Case, Question, call, probe
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 SLIDES = {"W1": np.array([[-2.0, 2.0], [-2.0, 2.0]]), "b1": np.array([3.0, -1.0]),
@@ -23,9 +23,8 @@ SLIDES = {"W1": np.array([[-2.0, 2.0], [-2.0, 2.0]]), "b1": np.array([3.0, -1.0]
 
 
 def act(name):
-    """A harness activation (probes.ACTIVATIONS). Written out because B("activation", name=...) collides
-    with B's own first parameter `name` (TypeError: B() got multiple values for argument 'name')."""
-    return {"builtin": "activation", "params": {"name": name}}
+    """A harness activation (probes.ACTIVATIONS), so these questions do not depend on the student's own."""
+    return B("activation", name=name)
 
 
 def _zero_d(actual, expected):
