@@ -67,8 +67,7 @@ def write_figure(out_dir, result):
     if extra.get("reference"):
         ax.plot(extra["domain"], extra["reference"], "k--", linewidth=1.5, label="reference")
     ax.plot(extra["domain"], extra["student"], color="red", linewidth=2, label="your model")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
+    ax.set(xlabel="input x", ylabel="target y", title="fitted curve")
     ax.legend(loc="best")
     name = f"{safe_name(result['extra_data']['student'])}.fit.png"
     buf = io.BytesIO()
