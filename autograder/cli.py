@@ -161,7 +161,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted; finished students are kept, run the same command again to go on", file=sys.stderr)
         return EXIT_HARNESS
-    except (FileNotFoundError, KeyError) as exc:
+    except (FileNotFoundError, KeyError, RuntimeError) as exc:
         print(f"autograder: error: {exc}", file=sys.stderr)
         return EXIT_HARNESS
 

@@ -100,6 +100,10 @@ def judge_reply(question, case, reply):
                             expected="the documented return type")
 
 
+class SandboxStartError(RuntimeError):
+    """The student process never started: a harness failure, not a score of 0."""
+
+
 class InProcess:
     """Runs calls directly in a namespace (a student's own kernel, or tests). No isolation."""
 
@@ -209,7 +213,10 @@ def grade_file(path, assignment=None, include_hidden=True, lang="en", timeout=No
         helpers = references.solution_source(assignment) if include_hidden else None
         if helpers and any(q.inject for q in selected):
             session.send_helpers(helpers)
-        session.start()
+        if not session.start() and not session.spoke:
+            # nothing of the student's ran: the sandbox itself is broken on this machine
+            raise SandboxStartError(f"the sandbox could not start Python ({session.faults[-1].message if session.faults else 'no answer'}): "
+                                    f"{session.output()[-500:]}")
         for index, err in sorted(session.cell_errors.items()):
             notes.append(i18n.t("cell_error", lang, index=index, type=err.get("type"), message=str(err.get("message"))[:200]))
         for q in selected:

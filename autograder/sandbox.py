@@ -152,12 +152,15 @@ def build_command(stage, workdir, data_files, fin, fout, limits, sandboxed, entr
     for f in _ETC_FILES:
         if os.path.exists(f):
             cmd += ["--ro-bind", f, f]
+    # the private /tmp and home first: a Python environment that lives under /tmp (a CI checkout)
+    # is then bound on top of the fresh /tmp, not hidden by it
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp",
+            "--size", size, "--tmpfs", "/home/student"]
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
     for m in _masks():
         cmd += ["--tmpfs", m]
-    cmd += ["--ro-bind", stage, "/opt/agstage", "--proc", "/proc", "--dev", "/dev",
-            "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home/student"]
+    cmd += ["--ro-bind", stage, "/opt/agstage"]
     for name, path in data_files.items():
         cmd += ["--ro-bind", path, f"/home/student/{name}"]
     cmd += ["--chdir", "/home/student"]
@@ -405,6 +408,7 @@ class Session:
         self._helpers = None
         self._zygote = None
         self._child_exited = False
+        self.spoke = False                  # the child answered at least once (Python started in it)
         self.use_zygote = zygotes_enabled(self.sandboxed)
         self.output_log = []
 
@@ -527,6 +531,7 @@ class Session:
                             "cell_timeout": self.limits.cell_seconds, "preload": self.preload})
                 while True:
                     msg = self._receive(self.limits.cell_seconds + 5 if current is not None else 120)
+                    self.spoke = True
                     op = msg.get("op")
                     if op == "cell_start":
                         current = msg.get("index")

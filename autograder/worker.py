@@ -267,21 +267,22 @@ def _apply_limits(limits):
 
 
 def _wipe(paths):
-    import shutil
+    """Empty these folders, leaving mount points (the read-only Python environment or data files
+    bound into them) and everything under them alone."""
     for root in paths:
-        try:
-            entries = os.listdir(root)
-        except OSError:
-            continue
-        for name in entries:
-            full = os.path.join(root, name)
+        doomed = []
+        for here, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if not os.path.ismount(os.path.join(here, d))]
+            doomed += [os.path.join(here, f) for f in files if not os.path.ismount(os.path.join(here, f))]
+            doomed += [os.path.join(here, d) for d in dirs]
+        for path in reversed(doomed):  # children before their folders
             try:
-                if os.path.isdir(full) and not os.path.islink(full):
-                    shutil.rmtree(full, ignore_errors=True)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    os.rmdir(path)
                 else:
-                    os.unlink(full)
+                    os.unlink(path)
             except OSError:
-                pass  # a read-only data file bound into the sandbox stays
+                pass  # a folder that still holds a mount point stays
 
 
 def zygote_main(fd_in, fd_out):
