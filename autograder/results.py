@@ -64,9 +64,9 @@ def write_figure(out_dir, result):
             ax.scatter(table["x"], table["y"], s=5, alpha=0.35, color="tab:blue", label="data")
     except (OSError, KeyError, ValueError):
         pass
-    if extra.get("reference"):
-        ax.plot(extra["domain"], extra["reference"], "k--", linewidth=1.5, label="reference")
-    ax.plot(extra["domain"], extra["student"], color="red", linewidth=2, label="your model")
+    ax.plot(extra["domain"], extra["student"], color="red", linewidth=2.5, label="your model")
+    if extra.get("reference"):  # drawn on top, dashed, so both show where they coincide
+        ax.plot(extra["domain"], extra["reference"], "k--", linewidth=1.2, label="reference", zorder=3)
     ax.set(xlabel="input x", ylabel="target y", title="fitted curve")
     ax.legend(loc="best")
     name = f"{safe_name(result['extra_data']['student'])}.fit.png"
