@@ -278,6 +278,21 @@ class _OutputSink(threading.Thread):
         return out
 
 
+def _kill_tree(proc, cgroup):
+    """SIGKILL a sandbox: its process group, the process, and everything left in its cgroup."""
+    for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
+        try:
+            kill()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    if cgroup is not None:
+        cgroup.kill_all()
+
+
 class Zygote:
     """A warm sandbox (bubblewrap, own PID namespace) whose Python has imported NumPy / Keras once
     and forks one child per submission (worker.zygote_main). After each child it kills every
@@ -309,16 +324,7 @@ class Zygote:
     def kill(self):
         if self.proc is None:
             return
-        for fn in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
-            try:
-                fn()
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        self.cgroup.kill_all()
+        _kill_tree(self.proc, self.cgroup)
         self.sink.join(timeout=2)
         for close in (self.to.close, lambda: os.close(self.from_fd)):
             try:
@@ -445,9 +451,6 @@ class Session:
         self._buffer = b""
         self._sink = _OutputSink(self.proc.stdout, self.limits.output_kb * 1024)
         self._sink.start()
-        if self.started_at is None:
-            self.started_at = time.monotonic()
-            self.deadline = self.started_at + self.limits.wall_seconds
 
     def _spawn_from_zygote(self):
         z, fresh = POOL.acquire(self.data_files, self.preload, self.limits)
@@ -615,20 +618,7 @@ class Session:
             return
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        if self._cgroup is not None:
-            self._cgroup.kill_all()
+        _kill_tree(self.proc, self._cgroup)
         if self._sink is not None:
             self._sink.join(timeout=2)
             self.output_log.append(self._sink.text())

@@ -201,8 +201,8 @@ def main(fd_in, fd_out):
     """Serve one submission: run its cells, then answer call requests until told to stop."""
     inbox = os.fdopen(fd_in, "r", encoding="utf-8", closefd=False)
     out = os.fdopen(fd_out, "w", encoding="utf-8", closefd=False)
-    # Keep private duplicates of the pipes so that a student closing fd 3/4 cannot cut us off
-    # from the grader mid-answer (what they write there is only more plain data to check).
+    # Student code can find and write to these pipes; what it writes is only more plain data, and
+    # a result for a call id it was not given is treated as forged by the grader (sandbox.py).
     ns = new_namespace()
     helpers = None
     hello = wire.loads(inbox.readline())
