@@ -64,7 +64,6 @@ def build_parser():
 
 def cmd_check(args):
     from . import grading
-    from .submission import SubmissionError, read_submission
     result = grading.grade_file(args.submission, assignment=args.assignment, include_hidden=False, lang=args.lang,
                                 questions=args.question)
     if args.json:

@@ -189,13 +189,10 @@ def grade_file(path, assignment=None, include_hidden=True, lang="en", timeout=No
     notes = []
     sub = None
     try:
-        probe_assignment = assignment
-        sub = read_submission(path, assignment=probe_assignment)
-        assignment = assignment or sub.assignment
+        sub = read_submission(path, skip_for=lambda a: template_skip_set(template_path(a)), assignment=assignment)
+        assignment = sub.assignment
         if not assignment:
             raise SubmissionError("unknown_assignment")
-        skip = template_skip_set(template_path(assignment))
-        sub = read_submission(path, template_skip=skip, assignment=assignment)
     except SubmissionError as exc:
         return failed_result(assignment, student or _sid(path), i18n.t(exc.key, lang, **exc.params),
                              started, questions)
@@ -225,12 +222,8 @@ def grade_file(path, assignment=None, include_hidden=True, lang="en", timeout=No
             tests.append(entry)
     finally:
         session.close()
-    output = session.output()
-    note = sandbox.isolation_note() if session.sandboxed or sandbox_mode == "auto" else "no sandbox (in-process)"
-    if not session.sandboxed:
-        note = sandbox.isolation_note()
-    return build_result(assignment, sub.student if student is None else student, tests, notes, output, started,
-                        prov, note, sub)
+    return build_result(assignment, sub.student if student is None else student, tests, notes, session.output(),
+                        started, prov, sandbox.isolation_note(session.sandboxed), sub)
 
 
 def _sid(path):

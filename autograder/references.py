@@ -4,6 +4,7 @@ hidden ones to `<assignment>.hidden.json` (never shipped). Grading reads these f
 imports solutions/ for expected values.
 """
 import datetime
+import functools
 import json
 import os
 import platform
@@ -128,15 +129,25 @@ def _write_json(path, doc):
 
 
 def load(assignment, include_hidden):
-    """{question: [case dict with decoded 'expected']}, and the provenance."""
-    out, prov = {}, None
-    kinds = ["public"] + (["hidden"] if include_hidden else [])
-    for kind in kinds:
+    """{question: [case dict with decoded 'expected']}, and the provenance. Parsed once per process
+    and file version (a class grades hundreds of submissions against the same files); callers
+    must treat the result as read-only."""
+    paths = []
+    for kind in ["public"] + (["hidden"] if include_hidden else []):
         path = os.path.join(REF_DIR, f"{assignment}.{kind}.json")
         if not os.path.exists(path):
             if kind == "hidden":
                 raise FileNotFoundError(f"hidden references for {assignment} are missing: run `autograder reference {assignment}`")
             raise FileNotFoundError(f"references for {assignment} are missing: {path}")
+        stat = os.stat(path)
+        paths.append((path, stat.st_mtime_ns, stat.st_size))
+    return _load(tuple(paths))
+
+
+@functools.lru_cache(maxsize=16)
+def _load(paths):
+    out, prov = {}, None
+    for path, _mtime, _size in paths:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
         prov = prov or doc.get("provenance")

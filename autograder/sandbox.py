@@ -78,9 +78,9 @@ def bwrap_available():
     return _bwrap_state["ok"]
 
 
-def isolation_note():
-    """One line for the run's output and each result's extra_data."""
-    if bwrap_available():
+def isolation_note(sandboxed=None):
+    """One line for the run's output and each result's extra_data (for a session: whether it was sandboxed)."""
+    if bwrap_available() if sandboxed is None else sandboxed:
         return "bubblewrap sandbox: no network, read-only system, private /tmp, own PID namespace"
     return ("WARNING: no bubblewrap sandbox (" + _bwrap_state.get("why", "") + "); student code ran in a plain "
             "child process with resource limits only, without filesystem or network isolation")

@@ -159,8 +159,9 @@ def split_python(text):
     return chunks
 
 
-def read_submission(path, template_skip=None, assignment=None):
-    """Read one submission file (or a directory holding one)."""
+def read_submission(path, skip_for=None, assignment=None):
+    """Read one submission file (or a directory holding one). skip_for(assignment) gives the
+    normalised template cells to leave out, once the assignment is known (given or read)."""
     student = student_id(path)
     file_path = find_file(path)
     if not os.path.isfile(file_path):
@@ -188,7 +189,7 @@ def read_submission(path, template_skip=None, assignment=None):
         m = ASSIGNMENT_RE.search(os.path.basename(file_path)) or ASSIGNMENT_RE.search(text[:2000])
         if m:
             sub.assignment = f"{m.group(1)}_{m.group(2).lower()}"
-    skip = template_skip or set()
+    skip = skip_for(sub.assignment) if (skip_for and sub.assignment) else set()
     for i, src in enumerate(sources):
         if not isinstance(src, str) or not src.strip():
             continue

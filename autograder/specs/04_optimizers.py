@@ -31,7 +31,7 @@ import numpy as np
 from autograder import wire, worker
 from autograder.compare import PASS, Custom, Same, Verdict
 from autograder.spec import AssignmentSpec, B, Case, Question, encode_call, probe
-from autograder.spec import call as _spec_call
+from autograder.spec import call
 
 RTOL = 1e-10
 ATOL = 1e-14
@@ -80,15 +80,6 @@ EXPLICIT = {
 PARTIAL = {"sgd": 0.02, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.1, "rmsprop": 0.02, "adam": 0.01}
 # Learning rates on Rosenbrock's valley, where the gradient at (-1.2, 1) is about (-216, -88).
 ROSENBROCK_LR = {"sgd": 5e-4, "momentum": 2e-4, "nesterov": 2e-4, "adagrad": 0.05, "rmsprop": 0.01, "adam": 0.02}
-
-
-def call(fn, *args):
-    """spec.call, keeping B(...) arguments as builtins: spec._wrap recognises one-key argument specs
-    and closures only, so B's {"builtin", "params"} would otherwise be sent as a plain value (a dict)."""
-    c = _spec_call(fn, *args)
-    c["args"] = [a if isinstance(a, dict) and set(a) == {"builtin", "params"} else wrapped
-                 for a, wrapped in zip(args, c["args"])]
-    return c
 
 
 def _grad(A, b=None):

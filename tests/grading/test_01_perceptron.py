@@ -7,7 +7,14 @@ import pytest
 from autograder.grading import grade_file
 from autograder.spec import repo_root
 
+from grading_helpers import grade_source, replace_function as _replace, scores as _scores
+
 ASSIGNMENT = "01_perceptron"
+
+
+def _grade(tmp_path, name, source, questions=None):
+    return grade_source(tmp_path, name, source, assignment=ASSIGNMENT, questions=questions)
+
 
 CORRECT = '''
 import numpy as np
@@ -57,16 +64,6 @@ def train_perceptron(X, t, lr=0.1, epochs=20):
     return w, float(b), errors
 '''
 
-
-def _replace(source, name, new_def):
-    """The source with function `name` replaced by new_def."""
-    import ast
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return "\n".join(lines[:node.lineno - 1] + new_def.strip("\n").splitlines() + lines[node.end_lineno:]) + "\n"
-    raise KeyError(name)
 
 
 MUTANTS = {
@@ -125,15 +122,6 @@ def train_perceptron(X, t, lr=0.1, epochs=20):
 QUESTION_OF = {"weighted_sum": "weighted_sum", "step": "step", "perceptron": "perceptron", "AND": "gates",
                "OR": "gates", "NAND": "gates", "XOR": "XOR", "train_perceptron": "train_perceptron"}
 
-
-def _grade(tmp_path, name, source):
-    path = tmp_path / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    return grade_file(str(path), assignment=ASSIGNMENT)
-
-
-def _scores(result):
-    return {t["name"].split(".", 1)[1]: (t["score"], t["max_score"]) for t in result["tests"]}
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """02_xor_mlp: correct work written differently gets full points; plausible mistakes lose
 exactly the question they belong to."""
-import ast
 import os
 
 import pytest
@@ -8,7 +7,14 @@ import pytest
 from autograder.grading import grade_file
 from autograder.spec import repo_root
 
+from grading_helpers import grade_source, replace_function as _replace, scores as _scores
+
 ASSIGNMENT = "02_xor_mlp"
+
+
+def _grade(tmp_path, name, source, questions=None):
+    return grade_source(tmp_path, name, source, assignment=ASSIGNMENT, questions=questions)
+
 
 CORRECT = '''
 import numpy as np
@@ -51,15 +57,6 @@ def count_parameters(layer_sizes):
     return total
 '''
 
-
-def _replace(source, name, new_def):
-    """The source with function `name` replaced by new_def."""
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return "\n".join(lines[:node.lineno - 1] + new_def.strip("\n").splitlines() + lines[node.end_lineno:]) + "\n"
-    raise KeyError(name)
 
 
 MUTANTS = {
@@ -134,15 +131,6 @@ def count_parameters(layer_sizes):
 QUESTION_OF = {"step_fn": "step_fn", "sigmoid": "sigmoid", "layer_forward": "layer_forward",
                "mlp_forward": "mlp_forward", "xor_table": "xor_table", "count_parameters": "count_parameters"}
 
-
-def _grade(tmp_path, name, source):
-    path = tmp_path / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    return grade_file(str(path), assignment=ASSIGNMENT)
-
-
-def _scores(result):
-    return {t["name"].split(".", 1)[1]: (t["score"], t["max_score"]) for t in result["tests"]}
 
 
 @pytest.fixture(scope="module")

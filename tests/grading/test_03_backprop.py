@@ -1,6 +1,5 @@
 """03_backprop: correct work written differently gets full points; plausible mistakes lose
 exactly the question they belong to."""
-import ast
 import os
 
 import pytest
@@ -8,7 +7,14 @@ import pytest
 from autograder.grading import grade_file
 from autograder.spec import repo_root
 
+from grading_helpers import grade_source, replace_function as _replace, scores as _scores
+
 ASSIGNMENT = "03_backprop"
+
+
+def _grade(tmp_path, name, source, questions=None):
+    return grade_source(tmp_path, name, source, assignment=ASSIGNMENT, questions=questions)
+
 
 CORRECT = '''
 import itertools
@@ -144,15 +150,6 @@ def softplus_grad(z):
     return np.exp(z - softplus(z))
 '''
 
-
-def _replace(source, name, new_def):
-    """The source with function `name` replaced by new_def."""
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return "\n".join(lines[:node.lineno - 1] + new_def.strip("\n").splitlines() + lines[node.end_lineno:]) + "\n"
-    raise KeyError(name)
 
 
 _BACKWARD = '''
@@ -402,15 +399,6 @@ QUESTION_OF = {"sigmoid": "sigmoid", "sigmoid_grad_from_output": "sigmoid_grad_f
 POINTS = {"sigmoid": 5, "sigmoid_grad_from_output": 5, "forward": 10, "loss": 5, "backward": 20,
           "numerical_gradient": 10, "sgd_update": 5, "train": 10, "activations": 15, "activation_grads": 15}
 
-
-def _grade(tmp_path, name, source):
-    path = tmp_path / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    return grade_file(str(path), assignment=ASSIGNMENT)
-
-
-def _scores(result):
-    return {t["name"].split(".", 1)[1]: (t["score"], t["max_score"]) for t in result["tests"]}
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ Every grade_file call starts a sandboxed child that imports Keras (several secon
 train_model question trains the network (100 epochs, about 5-15 s), so a mutant is graded only on
 its own question plus one cheap question it does not touch; one test grades everything.
 """
-import ast
 import os
 
 import pytest
@@ -13,10 +12,16 @@ import pytest
 from autograder.grading import grade_file
 from autograder.spec import repo_root
 
+from grading_helpers import grade_source, replace_function as _replace, scores as _scores
+
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 pytest.importorskip("keras")
 
 ASSIGNMENT = "05_keras_tanh"
+
+
+def _grade(tmp_path, name, source, questions=None):
+    return grade_source(tmp_path, name, source, assignment=ASSIGNMENT, questions=questions)
 ALL = ["load_data", "build_model", "compile_model", "train_model", "predict_curve", "plot_fit"]
 POINTS = {"load_data": 10, "build_model": 25, "compile_model": 15, "train_model": 25, "predict_curve": 15,
           "plot_fit": 10}
@@ -117,15 +122,6 @@ def plot_fit(X, y, domain, y_hat):
     return fig
 '''
 
-
-def _replace(source, name, new_def):
-    """The source with function `name` replaced by new_def."""
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return "\n".join(lines[:node.lineno - 1] + new_def.strip("\n").splitlines() + lines[node.end_lineno:]) + "\n"
-    raise KeyError(name)
 
 
 # name -> (function, new definition, a fragment the failing feedback must contain)
@@ -257,15 +253,6 @@ QUESTION_OF = {fn: fn for fn in ALL}
 BESIDE = {"load_data": "plot_fit", "build_model": "load_data", "compile_model": "load_data",
           "train_model": "load_data", "predict_curve": "load_data", "plot_fit": "load_data"}
 
-
-def _grade(tmp_path, name, source, questions=None):
-    path = tmp_path / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    return grade_file(str(path), assignment=ASSIGNMENT, questions=questions)
-
-
-def _scores(result):
-    return {t["name"].split(".", 1)[1]: (t["score"], t["max_score"]) for t in result["tests"]}
 
 
 @pytest.fixture(scope="module")

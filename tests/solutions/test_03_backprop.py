@@ -117,7 +117,7 @@ def test_backward_gradient_check(sol, D, H, N, seed):
     assert max(errors.values()) < REL_TOL, errors
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)  # the same examples every run (CI)
 @given(D=st.integers(1, 6), H=st.integers(1, 6), N=st.integers(1, 8),
        seed=st.integers(0, 2**32 - 1))
 def test_backward_gradient_check_property(load_solution, D, H, N, seed):

@@ -1,0 +1,26 @@
+"""Helpers shared by tests/grading/: build a student's file from source text, grade it, read scores."""
+import ast
+
+from autograder.grading import grade_file
+
+
+def replace_function(source, name, new_def):
+    """The source with the top-level function `name` replaced by new_def (a student's one mistake)."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return "\n".join(lines[:node.lineno - 1] + new_def.strip("\n").splitlines() + lines[node.end_lineno:]) + "\n"
+    raise KeyError(name)
+
+
+def grade_source(tmp_path, name, source, *, assignment, questions=None):
+    """Write `source` as tmp_path/<name>.py and grade it."""
+    path = tmp_path / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    return grade_file(str(path), assignment=assignment, questions=questions)
+
+
+def scores(result):
+    """{question: (score, max_score)}."""
+    return {t["name"].split(".", 1)[1]: (t["score"], t["max_score"]) for t in result["tests"]}
