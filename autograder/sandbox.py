@@ -194,27 +194,30 @@ class _PidsCgroup:
     def procs_file(self):
         return os.path.join(self.path, "cgroup.procs") if self.path else None
 
-    def kill_all(self):
+    def kill_all(self, patience=15.0):
+        """SIGKILL every task in the cgroup until it is empty (a capped fork bomb can take seconds to
+        die on a loaded machine), then remove it."""
         if not self.path:
             return
-        for _ in range(50):
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
             try:
                 with open(os.path.join(self.path, "cgroup.procs")) as fh:
                     pids = [int(p) for p in fh.read().split()]
             except OSError:
                 return
             if not pids:
-                break
+                try:
+                    os.rmdir(self.path)
+                    return
+                except OSError:
+                    pass  # tasks still leaving: look again
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
             time.sleep(0.02)
-        try:
-            os.rmdir(self.path)
-        except OSError:
-            pass
 
 
 def _preexec(limits, procs_file):
