@@ -63,8 +63,9 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
         print(f"{assignment}: {len(submissions)} submissions, {len(done)} already graded, {len(todo)} to grade, "
               f"{jobs} in parallel", file=sys.stderr)
         print(sandbox.isolation_note(), file=sys.stderr)
+    warm = len(todo) > 1  # several submissions share one compilation of the Keras network (spec.warmup)
     grade_one = grade_one or (lambda student, path: grading.grade_file(
-        path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout, student=student))
+        path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout, student=student, warm=warm))
     bar = None if quiet else _progress(len(todo))
     started = time.perf_counter()
     failures = []

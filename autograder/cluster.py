@@ -17,7 +17,7 @@ def _grade_remote(filename, payload, assignment, timeout, lang, student):
         with open(path, "wb") as fh:
             fh.write(payload)
         return grading.grade_file(path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
-                                  student=student)
+                                  student=student, warm=True)  # a worker grades many: share one compilation
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

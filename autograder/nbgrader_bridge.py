@@ -247,7 +247,7 @@ def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None,
     else:
         grade_one = lambda student, path: grading.grade_file(  # noqa: E731
             subs.get(student, path), assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
-            student=student)
+            student=student, warm=len(subs) > 1)
     # batch.collect names a student by the folder's name: stage one link per student.
     with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as staging:
         for student, path in subs.items():

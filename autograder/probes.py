@@ -356,7 +356,8 @@ def describe_compile(model):
 def _figure_model(keras, seed, net=None):
     """A dense network from plain parameters (the spec passes the figure's layer sizes)."""
     net = net or {}
-    keras.utils.set_random_seed(int(seed))
+    if seed is not None:  # (Keras seeds TensorFlow too, importing it: 2.5 s where it is not loaded yet)
+        keras.utils.set_random_seed(int(seed))
     layers = [keras.Input(shape=(int(net.get("inputs", 1)),))]
     layers += [keras.layers.Dense(int(u), activation=net.get("activation")) for u in net.get("units", ())]
     return keras.Sequential(layers)
@@ -406,6 +407,20 @@ def probe_train_model(ns, data_path, seed=0, epochs=None, net=None):
         pass
     return {"history_type": type(history).__name__, "losses": losses, "iterations": iterations,
             "weights": _weights(model)}
+
+
+def probe_keras_warmup(ns, data_path, net=None, predict_rows=100):
+    """The harness's own run of the figure's network (no student code): one epoch of model.fit as
+    train_model calls it, and a prediction of predict_rows rows, so that JAX compiles those steps
+    into the compilation cache the student sandboxes share (sandbox.CompileCache)."""
+    keras = _keras()
+    table = np.genfromtxt(data_path, delimiter=",", names=True, dtype=np.float64)
+    X, y = np.atleast_1d(table["x"]).reshape(-1, 1), np.atleast_1d(table["y"])
+    model = _figure_model(keras, None, net)
+    _compile(keras, model, net or {})
+    model.fit(X, y, epochs=1, verbose=0)
+    model.predict(np.linspace(0, 1, int(predict_rows)).reshape(-1, 1), verbose=0)
+    return {"backend": keras.backend.backend()}
 
 
 def probe_predict_curve(ns, weights, seed=0, net=None):
@@ -499,4 +514,5 @@ PROBES = {
     "plot_fit": probe_plot_fit,
     "load_data": probe_load_data,
     "train_model_captured": probe_train_model_captured,
+    "keras_warmup": probe_keras_warmup,
 }

@@ -54,6 +54,8 @@ def provenance(assignment, device, seed, extra=None):
 def build(assignment, device="cpu", seed=None, write=True):
     """Run the solution on every case and return (public, hidden) reference documents."""
     spec = specmod.load_spec(assignment)
+    if any(q.needs_keras for q in spec.questions):
+        _use_sandbox_env(spec, device)  # before the solution's own `import keras`
     ns = solution_namespace(assignment)
     seed = spec.hidden_seed if seed is None else seed
     rng = np.random.default_rng(seed)
@@ -101,6 +103,27 @@ def build(assignment, device="cpu", seed=None, write=True):
     return public, hidden
 
 
+def _use_sandbox_env(spec, device):
+    """Build with the Keras backend and thread settings the grader's sandboxes use (the reference
+    and a correct student's training are then the same computation). On --device gpu, JAX may use
+    the GPU; on the CPU it is single-threaded as in the sandbox."""
+    from . import sandbox
+    env, note = specmod.sandbox_env(spec)
+    if note:
+        print(note, file=sys.stderr)
+    wanted = env.get("KERAS_BACKEND")
+    if "keras" in sys.modules:
+        have = sys.modules["keras"].backend.backend()
+        if wanted and have != wanted:
+            raise RuntimeError(f"Keras was imported with the {have} backend before the reference build, "
+                               f"which needs {wanted}; run `autograder reference` in a fresh process")
+        return
+    os.environ.update(env)
+    if device != "gpu":
+        os.environ.setdefault("XLA_FLAGS", sandbox.XLA_FLAGS)
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
 def _backend_details(keras):
     out = {}
     backend = keras.backend.backend()
@@ -115,6 +138,7 @@ def _backend_details(keras):
             out["jax"] = jax.__version__
             out["device_name"] = str(jax.devices()[0])
             out["tf32"] = str(jax.config.jax_default_matmul_precision)
+            out["xla_flags"] = os.environ.get("XLA_FLAGS", "")
     except Exception as exc:  # noqa: BLE001 - provenance is best effort
         out["device_error"] = str(exc)
     return out

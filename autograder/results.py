@@ -3,6 +3,7 @@ and a readable feedback file per student. Every file is written to a temporary n
 folder and renamed into place, so a run killed at any moment leaves whole files only.
 """
 import csv
+import functools
 import io
 import json
 import os
@@ -44,6 +45,20 @@ def _fit_figure(result):
     return None
 
 
+@functools.lru_cache(maxsize=4)
+def _data_table(assignment, data_name):
+    """The assignment's data file (x, y), read once per grading process."""
+    from . import spec as specmod
+    try:
+        rel = specmod.load_spec(assignment).data_files.get(data_name)
+        if rel:
+            import numpy as np
+            return np.genfromtxt(os.path.join(specmod.repo_root(), rel), delimiter=",", names=True)
+    except (OSError, KeyError, ValueError):
+        pass
+    return None
+
+
 def write_figure(out_dir, result):
     """The student's fitted curve beside the reference's, over the data (05_keras_tanh)."""
     extra = _fit_figure(result)
@@ -53,25 +68,20 @@ def write_figure(out_dir, result):
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
 
-    from . import spec as specmod
     fig = Figure(figsize=(6, 4))
+    fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.92)
     ax = fig.add_subplot()
-    try:
-        rel = specmod.load_spec(result["extra_data"]["assignment"]).data_files.get(extra.get("data"))
-        if rel:
-            import numpy as np
-            table = np.genfromtxt(os.path.join(specmod.repo_root(), rel), delimiter=",", names=True)
-            ax.scatter(table["x"], table["y"], s=5, alpha=0.35, color="tab:blue", label="data")
-    except (OSError, KeyError, ValueError):
-        pass
+    table = _data_table(result["extra_data"]["assignment"], extra.get("data"))
+    if table is not None:
+        ax.scatter(table["x"], table["y"], s=5, alpha=0.35, color="tab:blue", label="data")
     ax.plot(extra["domain"], extra["student"], color="red", linewidth=2.5, label="your model")
     if extra.get("reference"):  # drawn on top, dashed, so both show where they coincide
         ax.plot(extra["domain"], extra["reference"], "k--", linewidth=1.2, label="reference", zorder=3)
     ax.set(xlabel="input x", ylabel="target y", title="fitted curve")
-    ax.legend(loc="best")
+    ax.legend(loc="lower left")  # a fixed place: "best" searches the 1000 points, per student
     name = f"{safe_name(result['extra_data']['student'])}.fit.png"
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=90)
     atomic_write(os.path.join(out_dir, name), buf.getvalue(), mode="wb")
     return name
 

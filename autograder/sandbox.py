@@ -130,19 +130,71 @@ def _masks():
     return masks
 
 
-def build_command(stage, workdir, data_files, fin, fout, limits, sandboxed, entry="main"):
+def matplotlib_font_cache():
+    """Paths of matplotlib's font list for this environment, built once per machine and matplotlib
+    version by a child that runs only matplotlib (no student code) into the user's cache folder.
+    Sandboxes get the files bound read-only into their config folder: without them every child
+    would scan the system's fonts again on `import matplotlib.pyplot` (0.2-0.3 s). [] when it
+    cannot be built; matplotlib then builds its own, as before."""
+    if "mpl_fonts" in _bwrap_state:
+        return _bwrap_state["mpl_fonts"]
+    files = []
+    try:
+        import hashlib
+        import importlib.util
+        found = importlib.util.find_spec("matplotlib")
+        if found is None or not found.origin:
+            raise ImportError("matplotlib is not installed")
+        # one folder per installed copy of matplotlib (its path and modification time; a
+        # metadata lookup would cost 30 ms of every `check`)
+        tag = hashlib.sha256(f"{found.origin}:{os.stat(found.origin).st_mtime_ns}:{sys.version}".encode()).hexdigest()[:16]
+        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder",
+                            f"matplotlib-fonts-{tag}")
+        if not os.path.isdir(base) or not os.listdir(base):
+            build = tempfile.mkdtemp(prefix="autograder-mpl-")
+            try:
+                subprocess.run([sys.executable, "-I", "-c", "import matplotlib.font_manager"], timeout=120,
+                               env={"MPLCONFIGDIR": build, "PATH": "/usr/bin:/bin", "HOME": build},
+                               capture_output=True, check=True)
+                os.makedirs(base, exist_ok=True)
+                for name in os.listdir(build):
+                    if name.startswith("fontlist") and name.endswith(".json"):
+                        os.replace(os.path.join(build, name), os.path.join(base, name))
+            finally:
+                shutil.rmtree(build, ignore_errors=True)
+        files = [os.path.join(base, n) for n in sorted(os.listdir(base)) if n.startswith("fontlist")]
+    except (OSError, ValueError, subprocess.SubprocessError, ImportError):
+        files = []
+    _bwrap_state["mpl_fonts"] = files
+    return files
+
+
+# One thread for every numerical library: the grader runs one sandbox per core. XLA's CPU flags
+# make JAX (Keras's JAX backend) single-threaded too, and the same in the reference build.
+XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+XLA_CACHE_MOUNT = "/opt/xla-cache"
+
+
+def build_command(stage, workdir, data_files, fin, fout, limits, sandboxed, entry="main", extra_env=None,
+                  xla_cache=None):
+    """The child's command line and environment. extra_env: the assignment's variables (its Keras
+    backend); xla_cache: (host folder, writable) for JAX's compilation cache, bound read-only into
+    student sandboxes and writable only into the harness's own warm-up sandbox (CompileCache)."""
     code = _CHILD_MAIN.format(stage="/opt/agstage" if sandboxed else stage, fin=fin, fout=fout, entry=entry)
     python = sys.executable
     env = {"HOME": "/home/student" if sandboxed else workdir, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
            "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1",
            "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "LANG": "C.UTF-8",
            "MPLCONFIGDIR": ("/tmp" if sandboxed else workdir), "KERAS_HOME": ("/tmp" if sandboxed else workdir),
-           "PATH": "/usr/bin:/bin"}
-    if os.environ.get("KERAS_BACKEND"):
-        env["KERAS_BACKEND"] = os.environ["KERAS_BACKEND"]
+           "XLA_FLAGS": XLA_FLAGS, "JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"}
+    env.update(extra_env or {})
+    if sandboxed and xla_cache:
+        env.update({"JAX_COMPILATION_CACHE_DIR": XLA_CACHE_MOUNT, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"})
     if not sandboxed:
         return [python, "-I", "-u", "-c", code], env, workdir
     size = str(limits.file_mb * 1024 * 1024)
+    if "path" not in _bwrap_state:
+        bwrap_available()
     cmd = [_bwrap_state["path"], "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
     for d in _ROOT_DIRS:
         if os.path.islink(d):
@@ -163,6 +215,10 @@ def build_command(stage, workdir, data_files, fin, fout, limits, sandboxed, entr
     cmd += ["--ro-bind", stage, "/opt/agstage"]
     for name, path in data_files.items():
         cmd += ["--ro-bind", path, f"/home/student/{name}"]
+    for path in matplotlib_font_cache():  # MPLCONFIGDIR is /tmp
+        cmd += ["--ro-bind", path, f"/tmp/{os.path.basename(path)}"]
+    if xla_cache:
+        cmd += ["--bind" if xla_cache[1] else "--ro-bind", xla_cache[0], XLA_CACHE_MOUNT]
     cmd += ["--chdir", "/home/student"]
     for k, v in env.items():
         cmd += ["--setenv", k, v]
@@ -301,12 +357,13 @@ class Zygote:
     and forks one child per submission (worker.zygote_main). After each child it kills every
     other process in the sandbox and empties /tmp and the home folder."""
 
-    def __init__(self, data_files, preload, limits):
+    def __init__(self, data_files, preload, limits, env=None, xla_cache=None):
         stage = stage_child_package()
         self.tmp = tempfile.mkdtemp(prefix="autograder-zygote-")
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
-        cmd, env, cwd = build_command(stage, self.tmp, data_files, to_r, from_w, limits, True, entry="zygote_main")
+        cmd, env, cwd = build_command(stage, self.tmp, data_files, to_r, from_w, limits, True, entry="zygote_main",
+                                      extra_env=env, xla_cache=(xla_cache, False) if xla_cache else None)
         self.cgroup = _PidsCgroup(limits.processes)
         own = Limits(**{**limits.__dict__, "cpu_seconds": 10 ** 6})
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -348,19 +405,19 @@ class ZygotePool:
         self.max_idle = 2 * self.max_idle_per_key
 
     @staticmethod
-    def key(data_files, preload, limits):
+    def key(data_files, preload, limits, env=None, xla_cache=None):
         return (tuple(preload), tuple(sorted(data_files.items())), limits.memory_mb, limits.processes,
-                limits.file_mb, limits.output_kb)
+                limits.file_mb, limits.output_kb, tuple(sorted((env or {}).items())), xla_cache)
 
-    def acquire(self, data_files, preload, limits):
-        key = self.key(data_files, preload, limits)
+    def acquire(self, data_files, preload, limits, env=None, xla_cache=None):
+        key = self.key(data_files, preload, limits, env, xla_cache)
         with self.lock:
             while self.idle.get(key):
                 z = self.idle[key].pop()
                 if z.alive():
                     return z, False
                 z.kill()
-        z = Zygote(data_files, preload, limits)
+        z = Zygote(data_files, preload, limits, env, xla_cache)
         z.key = key
         return z, True
 
@@ -388,6 +445,89 @@ POOL = ZygotePool()
 atexit.register(POOL.shutdown)
 
 
+class CompileCache:
+    """JAX's compilation cache for one assignment, shared read-only by the student sandboxes of a
+    grading process, so that XLA compiles the Keras network's training and prediction steps once
+    per run instead of once per submission (about 2 s each).
+
+    Only the harness's own code writes it: a warm-up sandbox that runs no student code makes the
+    spec's warm-up calls (spec.warmup: train the assignment's network for an epoch, predict) with a
+    private staging folder bound writable; when it is done each file is moved into the shared
+    folder by a rename, so a student sandbox sees a whole entry or none. Student sandboxes bind
+    the shared folder read-only (JAX's cache trusts its entries: a writable one would let one
+    student's code run in the next student's process). A submission graded before the warm-up
+    finishes compiles for itself: the same numbers, only slower."""
+
+    def __init__(self, data_files, preload, limits, env, calls):
+        self.path = tempfile.mkdtemp(prefix="autograder-xla-")
+        self._staging = tempfile.mkdtemp(prefix="autograder-xla-warmup-")
+        for d in (self.path, self._staging):
+            os.chmod(d, 0o755)
+        self.error = None
+        self.entries = 0
+        self._args = (data_files, preload, limits, env, calls)
+        self.thread = threading.Thread(target=self._warm, name="xla-warmup", daemon=True)
+        self.thread.start()
+
+    def _warm(self):
+        data_files, preload, limits, env, calls = self._args
+        try:
+            # no preload: the warm-up imports only what its probes need (not TensorFlow)
+            session = Session([], data_files, (), limits, sandbox=True, env=env, xla_cache=self._staging,
+                              zygote=False)
+            session._xla_rw = True
+            with session:
+                if not session.start():
+                    raise RuntimeError(f"the warm-up sandbox did not start: {session.output()[-300:]}")
+                for call in calls:
+                    reply = session.call(call, timeout=limits.call_seconds)
+                    if not reply.get("ok"):
+                        raise RuntimeError(f"warm-up call failed: {reply.get('error')}")
+            for name in sorted(os.listdir(self._staging)):
+                src = os.path.join(self._staging, name)
+                if os.path.isfile(src) and not os.path.islink(src):
+                    os.chmod(src, 0o644)
+                    os.replace(src, os.path.join(self.path, name))
+                    self.entries += 1
+        except Exception as exc:  # noqa: BLE001 - without a cache every sandbox compiles for itself
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            shutil.rmtree(self._staging, ignore_errors=True)
+
+    def close(self):
+        """Remove the folders (a warm-up still running dies with the grading process)."""
+        for d in (self.path, self._staging):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+_compile_caches = {}
+_compile_caches_lock = threading.Lock()
+
+
+def compile_cache(data_files, preload, limits, env, calls):
+    """The grading process's CompileCache for this configuration (started on first use), or None
+    without bubblewrap: an unsandboxed child could write to any folder it shares."""
+    if not calls or not bwrap_available():
+        return None
+    key = (tuple(sorted(data_files.items())), tuple(preload), tuple(sorted(env.items())), repr(calls))
+    with _compile_caches_lock:
+        cache = _compile_caches.get(key)
+        if cache is None:
+            cache = _compile_caches[key] = CompileCache(data_files, preload, limits, env, calls)
+        return cache
+
+
+def _close_compile_caches():
+    with _compile_caches_lock:
+        caches = list(_compile_caches.values())
+        _compile_caches.clear()
+    for cache in caches:
+        cache.close()
+
+
+atexit.register(_close_compile_caches)
+
+
 def zygotes_enabled(sandboxed):
     return sandboxed and not os.environ.get("AUTOGRADER_NO_ZYGOTE")
 
@@ -395,10 +535,13 @@ def zygotes_enabled(sandboxed):
 class Session:
     """One submission's child process: runs its cells, then answers calls. Restarts after a fault."""
 
-    def __init__(self, cells, data_files=None, preload=(), limits=None, sandbox="auto"):
+    def __init__(self, cells, data_files=None, preload=(), limits=None, sandbox="auto", env=None, xla_cache=None,
+                 zygote=True):
         self.cells = list(cells)            # [{"index": i, "source": str}]
         self.data_files = dict(data_files or {})
         self.preload = list(preload)
+        self.env = dict(env or {})          # the assignment's variables (spec.sandbox_env)
+        self.xla_cache = xla_cache          # a CompileCache's folder, bound read-only; None: none
         self.limits = limits or Limits()
         self.sandboxed = bwrap_available() if sandbox == "auto" else bool(sandbox)
         self.skip = set()
@@ -418,17 +561,21 @@ class Session:
         self._zygote = None
         self._child_exited = False
         self.spoke = False                  # the child answered at least once (Python started in it)
-        self.use_zygote = zygotes_enabled(self.sandboxed)
+        self.use_zygote = zygote and zygotes_enabled(self.sandboxed)
+        self._early = None                  # spawn_early's thread
+        self._ready = False                 # the current child has run the cells (it takes helpers)
+        self._xla_rw = False                # only CompileCache's own warm-up session writes the cache
         self.output_log = []
 
     # -- life cycle -------------------------------------------------------------------------------
-    def _spawn(self):
+    def _spawn(self, acquired=None):
+        self._ready = False
         if self.started_at is None:
             self.started_at = time.monotonic()
             self.deadline = self.started_at + self.limits.wall_seconds
         if self.use_zygote:
             try:
-                return self._spawn_from_zygote()
+                return self._spawn_from_zygote(acquired)
             except (_ChildGone, _Timeout, OSError) as exc:
                 self.output_log.append(f"[autograder] warm sandbox unavailable ({exc}); starting a fresh one")
                 self.use_zygote = False
@@ -441,7 +588,8 @@ class Session:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         cmd, env, cwd = build_command(stage, self._tmp, self.data_files, to_child_r, from_child_w,
-                                      self.limits, self.sandboxed)
+                                      self.limits, self.sandboxed, extra_env=self.env,
+                                      xla_cache=(self.xla_cache, self._xla_rw) if self.xla_cache else None)
         self._cgroup = _PidsCgroup(self.limits.processes)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=env, cwd=cwd,
@@ -455,8 +603,8 @@ class Session:
         self._sink = _OutputSink(self.proc.stdout, self.limits.output_kb * 1024)
         self._sink.start()
 
-    def _spawn_from_zygote(self):
-        z, fresh = POOL.acquire(self.data_files, self.preload, self.limits)
+    def _spawn_from_zygote(self, acquired=None):
+        z, fresh = acquired or POOL.acquire(self.data_files, self.preload, self.limits, self.env, self.xla_cache)
         self._zygote, self.proc, self._child_exited = z, z.proc, False
         self._to, self._from, self._buffer, self._sink = z.to, z.from_fd, z.buffer, z.sink
         if fresh:
@@ -524,13 +672,47 @@ class Session:
             raise _ChildGone(f"the process ended (status {msg.get('status')})")
         return msg
 
+    def spawn_early(self):
+        """Start the child (a warm sandbox's fork, or a fresh sandbox importing the preload) so that
+        it starts while the caller is still reading the submission; start() waits for it. Set
+        self.cells before start(). The processes are created in this thread (a child's
+        parent-death signal fires when the thread that started it ends); only the waiting for a
+        new warm sandbox to be ready happens in the background."""
+        if not self.use_zygote:
+            try:
+                self._spawn()  # returns at once: the child imports while start() waits for its answer
+            except Exception:  # noqa: BLE001 - start() spawns again
+                self._kill()
+            return
+        try:
+            acquired = POOL.acquire(self.data_files, self.preload, self.limits, self.env, self.xla_cache)
+        except OSError:
+            return
+
+        def run():
+            try:
+                self._spawn(acquired)
+            except Exception:  # noqa: BLE001 - start() spawns again in the foreground
+                self._kill()
+        self._early = threading.Thread(target=run, name="early-spawn", daemon=True)
+        self._early.start()
+
+    def _join_early(self):
+        early, self._early = self._early, None
+        if early is not None:
+            early.join()
+        return self.proc is not None and self.proc.poll() is None and not self._ready
+
     def start(self):
         """Start the child and run the cells. Returns False when the submission's time is used up."""
-        first_run = not self.cell_errors and self.restarts == 0 and self.proc is None
+        spawned = self._join_early()
+        first_run = not self.cell_errors and self.restarts == 0 and (self.proc is None or spawned)
         while True:
             if self.deadline is not None and time.monotonic() >= self.deadline:
                 return False
-            self._spawn()
+            if not spawned:
+                self._spawn()
+            spawned = False
             current = None
             try:
                 self._send({"op": "init", "cells": self.cells, "skip": sorted(self.skip),
@@ -546,6 +728,7 @@ class Session:
                             self.cell_errors[msg.get("index")] = msg["error"]
                         current = None
                     elif op == "ready":
+                        self._ready = True
                         self.defined = [d for d in msg.get("defined", []) if isinstance(d, str)]
                         if getattr(self, "_helpers", None):
                             self._send({"op": "helpers", "source": self._helpers})
@@ -567,7 +750,7 @@ class Session:
     def send_helpers(self, source):
         """Reference helpers for injection; (re)sent whenever a child becomes ready."""
         self._helpers = source
-        if self.proc is not None and self.proc.poll() is None:
+        if self._ready and self.proc is not None and self.proc.poll() is None:
             self._send({"op": "helpers", "source": source})
 
     def call(self, call, timeout=None):
@@ -641,6 +824,7 @@ class Session:
         self.proc = None
 
     def close(self):
+        self._join_early()
         if self._zygote is not None:
             if self._zygote.alive():
                 self._finish_zygote_child()

@@ -117,6 +117,11 @@ class AssignmentSpec:
     preload: list = field(default_factory=lambda: ["numpy", "matplotlib.pyplot"])  # what the notebooks import
     limits: dict = field(default_factory=dict)
     hidden_seed: int = 0
+    # Environment of the assignment's sandboxes. KERAS_BACKEND here is a preference: see sandbox_env.
+    env: dict = field(default_factory=dict)
+    # Probe calls (no student code) that a grading run makes once, in a sandbox of its own, to fill
+    # JAX's compilation cache that every student sandbox then reads (sandbox.CompileCache).
+    warmup: list = field(default_factory=list)
 
     def question(self, name):
         for q in self.questions:
@@ -127,6 +132,23 @@ class AssignmentSpec:
     @property
     def max_score(self):
         return sum(q.points for q in self.questions)
+
+
+def sandbox_env(spec):
+    """(environment, note) for the spec's sandboxes and its reference build. A Keras backend the
+    spec prefers is used when its library is installed (JAX: one jitted training step costs a
+    fraction of TensorFlow's graph dispatch); otherwise Keras's default, TensorFlow, with a note.
+    AUTOGRADER_KERAS_BACKEND overrides the preference (to measure one backend against the other)."""
+    env = dict(spec.env)
+    if not env.get("KERAS_BACKEND"):
+        return env, None
+    wanted = os.environ.get("AUTOGRADER_KERAS_BACKEND") or env["KERAS_BACKEND"]
+    module = {"jax": "jaxlib", "tensorflow": "tensorflow", "torch": "torch"}.get(wanted, wanted)
+    if importlib.util.find_spec(module) is None:
+        env["KERAS_BACKEND"] = "tensorflow"
+        return env, f"Keras backend {wanted} is not installed here; the Keras questions ran on tensorflow"
+    env["KERAS_BACKEND"] = wanted
+    return env, None
 
 
 _cache = {}

@@ -159,6 +159,23 @@ def split_python(text):
     return chunks
 
 
+def peek_assignment(path):
+    """The assignment a submission names (notebook metadata, else its file name), read quickly and
+    without nbformat so that its sandbox can start while the submission is read properly; None
+    when it cannot tell. read_submission remains the authority."""
+    try:
+        file_path = find_file(path)
+        if file_path.endswith(".ipynb") and os.path.getsize(file_path) <= MAX_BYTES:
+            with open(file_path, "rb") as fh:
+                meta = json.loads(fh.read()).get("metadata", {}).get("autograder", {})
+            if isinstance(meta, dict) and isinstance(meta.get("assignment"), str):
+                return meta["assignment"]
+        m = ASSIGNMENT_RE.search(os.path.basename(file_path))
+        return f"{m.group(1)}_{m.group(2).lower()}" if m else None
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None
+
+
 def read_submission(path, skip_for=None, assignment=None):
     """Read one submission file (or a directory holding one). skip_for(assignment) gives the
     normalised template cells to leave out, once the assignment is known (given or read)."""

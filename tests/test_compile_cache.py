@@ -1,0 +1,178 @@
+"""The Keras questions' backend and the shared XLA compilation cache (issue 6).
+
+05_keras_tanh is graded on Keras's JAX backend where JAX is installed (spec.env), and a grading
+run compiles the network's training and prediction steps once, in a warm-up sandbox that runs no
+student code (sandbox.CompileCache). These tests check what that must not break: a student cannot
+write to the cache the next student's process trusts; a student's training really reads it; and
+the numbers are the same with and without it.
+"""
+import hashlib
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import grading, sandbox
+from autograder import spec as specmod
+
+REPO = Path(__file__).resolve().parent.parent
+SPEC = specmod.load_spec("05_keras_tanh")
+HAVE_JAX = importlib.util.find_spec("jaxlib") is not None
+needs_cache = pytest.mark.skipif(not (HAVE_JAX and sandbox.bwrap_available()),
+                                 reason="needs JAX and a bubblewrap sandbox (the cache is only used in one)")
+pytestmark = [pytest.mark.keras, pytest.mark.xdist_group("keras-cache")]
+
+
+def test_sandbox_env_prefers_the_spec_backend_when_installed(monkeypatch):
+    monkeypatch.delenv("AUTOGRADER_KERAS_BACKEND", raising=False)
+    env, note = specmod.sandbox_env(SPEC)
+    if HAVE_JAX:
+        assert env["KERAS_BACKEND"] == "jax" and note is None
+    else:
+        assert env["KERAS_BACKEND"] == "tensorflow" and "jax" in note
+
+
+def test_sandbox_env_falls_back_to_tensorflow_with_a_note(monkeypatch):
+    monkeypatch.delenv("AUTOGRADER_KERAS_BACKEND", raising=False)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(specmod.importlib.util, "find_spec", lambda name, *a: None if name == "jaxlib" else real(name, *a))
+    env, note = specmod.sandbox_env(SPEC)
+    assert env["KERAS_BACKEND"] == "tensorflow"
+    assert "jax is not installed" in note
+
+
+def test_sandbox_env_override(monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_KERAS_BACKEND", "tensorflow")
+    env, note = specmod.sandbox_env(SPEC)
+    assert env["KERAS_BACKEND"] == "tensorflow" and note is None
+    assert specmod.sandbox_env(specmod.load_spec("01_perceptron")) == ({}, None)
+
+
+def _warm_cache():
+    data_files = {name: specmod.resource_path(rel) for name, rel in SPEC.data_files.items()}
+    env, _ = specmod.sandbox_env(SPEC)
+    limits = grading._limits_for(SPEC)
+    cache = sandbox.CompileCache(data_files, SPEC.preload, limits, env,
+                                 [specmod.encode_call(c) for c in SPEC.warmup])
+    cache.thread.join(timeout=300)
+    assert cache.error is None, cache.error
+    assert cache.entries > 0 and len(os.listdir(cache.path)) == cache.entries
+    return cache, data_files, env, limits
+
+
+def _digest(folder):
+    return {name: hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest() for name in sorted(os.listdir(folder))}
+
+
+STUDENT = r'''
+import os, numpy as np, keras, jax
+
+def attack():
+    """What a student's code can do to the cache its sandbox reads."""
+    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR", "")
+    out = {"folder": folder, "listed": sorted(os.listdir(folder)) if folder else []}
+    def attempt(label, fn):
+        try:
+            fn()
+            out[label] = "done"
+        except OSError as exc:
+            out[label] = type(exc).__name__
+    victim = os.path.join(folder, out["listed"][0]) if out["listed"] else folder + "/missing"
+    attempt("create", lambda: open(os.path.join(folder, "planted-cache"), "wb").write(b"x"))
+    attempt("overwrite", lambda: open(victim, "r+b").write(b"evil"))
+    attempt("delete", lambda: os.unlink(victim))
+    attempt("chmod", lambda: os.chmod(folder, 0o777))
+    attempt("rename", lambda: os.rename(victim, victim + ".old"))
+    return out
+
+def train_twice():
+    """Train the figure's network for 2 epochs; count JAX's compilation-cache hits meanwhile."""
+    hits = []
+    jax.monitoring.register_event_listener(
+        lambda event, **kw: hits.append(event) if event == "/jax/compilation_cache/cache_hits" else None)
+    X = np.linspace(0, 1, 1000).reshape(-1, 1)
+    y = 0.7 * np.sin(2 * np.pi * X[:, 0])
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(6, activation="tanh"),
+                              keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1, activation="tanh")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse", steps_per_execution=32)
+    model.fit(X, y, epochs=2, verbose=0)
+    return {"hits": len(hits), "weights": [np.asarray(w, dtype=np.float64) for w in model.get_weights()],
+            "backend": keras.backend.backend()}
+'''
+
+
+def _session(data_files, env, limits, xla_cache):
+    return sandbox.Session([{"index": 0, "source": STUDENT}], data_files=data_files, preload=SPEC.preload,
+                           limits=limits, env=env, xla_cache=xla_cache)
+
+
+def _call(session, name):
+    from autograder import wire
+    reply = session.call(specmod.encode_call(specmod.call(name)), timeout=120)
+    assert reply["ok"], reply
+    return wire.decode(reply["value"])
+
+
+@needs_cache
+def test_students_cannot_change_the_cache_and_do_read_it():
+    cache, data_files, env, limits = _warm_cache()
+    try:
+        before = _digest(cache.path)
+        with _session(data_files, env, limits, cache.path) as session:
+            assert session.start()
+            seen = _call(session, "attack")
+            trained = _call(session, "train_twice")
+        assert seen["folder"] == sandbox.XLA_CACHE_MOUNT
+        assert sorted(seen["listed"]) == sorted(before)  # it sees the warm-up's entries ...
+        for what in ("create", "overwrite", "delete", "chmod", "rename"):
+            assert seen[what] != "done", (what, seen)  # ... and can change none of them
+        assert _digest(cache.path) == before
+        assert trained["backend"] == "jax"
+        assert trained["hits"] > 0  # the training step came from the cache, not from XLA
+
+        with _session(data_files, env, limits, None) as session:  # the same code without a cache
+            assert session.start()
+            cold = _call(session, "train_twice")
+        assert cold["hits"] == 0
+        for a, b in zip(trained["weights"], cold["weights"]):
+            assert (a == b).all()  # cached executables compute exactly what a fresh compilation does
+    finally:
+        cache.close()
+    assert not os.path.exists(cache.path)
+
+
+@needs_cache
+def test_grading_with_the_shared_cache_gives_the_same_result():
+    """A class graded with the warm-up (batch, warm=True) scores as one student checked alone."""
+    sample = str(REPO / "samples" / "05_keras_tanh" / "bob.ipynb")
+    alone = grading.grade_file(sample, warm=False)
+    shared = [grading.grade_file(sample, warm=True) for _ in range(2)]  # the second after the warm-up
+    for _ in range(600):
+        if all(c.thread.is_alive() is False for c in sandbox._compile_caches.values()):
+            break
+        time.sleep(0.1)
+    shared.append(grading.grade_file(sample, warm=True))
+
+    def fingerprint(result):
+        return [(t["name"], t["score"], [(c["name"], c["passed"], c.get("extra", {}).get("student"))
+                                         for c in t["extra_data"]["cases"]]) for t in result["tests"]]
+    for result in shared:
+        assert fingerprint(result) == fingerprint(alone)
+        assert result["extra_data"]["keras_backend"] == "jax"
+    assert alone["score"] < alone["max_score"]  # bob's mistake is still found
+
+
+@needs_cache
+def test_the_solution_graded_in_the_sandbox_reproduces_the_stored_reference_exactly():
+    """The reference build (in process, autograder reference) and the sandbox run the same
+    computation: same backend, same single-threaded XLA. A correct train_model's curve is the
+    reference's curve to the last bit, so the fit threshold only has to cover real differences."""
+    result = grading.grade_file(str(REPO / "samples" / "05_keras_tanh" / "alice.ipynb"), warm=True)
+    assert result["extra_data"]["reference"]["backend"] == result["extra_data"]["keras_backend"] == "jax"
+    fits = [c["extra"] for t in result["tests"] for c in t["extra_data"]["cases"]
+            if (c.get("extra") or {}).get("figure") == "fit"]
+    assert len(fits) == 1 and fits[0]["student"] == fits[0]["reference"]
+    assert result["score"] == result["max_score"]
