@@ -21,8 +21,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
+ASSIGNMENT ?= 03_backprop
+N ?= 8
 bench: $(STAMP)
-	$(PY) benchmarks/bench_grade.py
+	$(PY) benchmarks/bench_grade.py --assignment $(ASSIGNMENT) -n $(N)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -114,7 +114,7 @@ class AssignmentSpec:
     name: str
     questions: list
     data_files: dict = field(default_factory=dict)   # name in the sandbox -> path relative to the repo
-    preload: list = field(default_factory=lambda: ["numpy", "matplotlib.pyplot"])  # what the notebooks import
+    preload: list = field(default_factory=lambda: ["numpy"])  # what the setup cell imports (plots import pyplot in demo cells)
     limits: dict = field(default_factory=dict)
     hidden_seed: int = 0
     # Environment of the assignment's sandboxes. KERAS_BACKEND here is a preference: see sandbox_env.

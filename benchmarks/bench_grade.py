@@ -22,20 +22,56 @@ sys.path.insert(0, ROOT)
 BIN = os.path.dirname(sys.executable)
 
 
+def _sample_memory(pid, peak, stop):
+    """Every 0.2 s: the resident memory (MiB) of each process under pid (sandboxes included: their
+    PID namespaces are still descendants here); keeps the largest single process and total."""
+    import psutil
+    try:
+        root = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    while not stop.wait(0.2):
+        try:
+            procs = [root] + root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return
+        sizes = []
+        for p in procs:
+            try:
+                sizes.append(p.memory_info().rss / 2 ** 20)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+        if sizes:
+            peak["one"] = max(peak.get("one", 0.0), max(sizes))
+            peak["all"] = max(peak.get("all", 0.0), sum(sizes))
+
+
 def run(cmd, cwd, rss=None):
-    """Run a command; return its wall time. With rss=list, append the peak resident memory (MiB) of
-    the command and every process it waited for (its workers, kernels, sandboxes)."""
+    """Run a command; return its wall time. With rss=dict, fill in the peak resident memory (MiB) of
+    its largest single process ("one": the grader, a worker, a kernel or a sandbox) and of all of
+    its processes together ("all"), sampled every 0.2 s, and of the waited-for processes by
+    getrusage ("rusage")."""
+    import threading
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), TF_CPP_MIN_LOG_LEVEL="3")
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    stop = threading.Event()
+    sampler = None
+    if rss is not None:
+        sampler = threading.Thread(target=_sample_memory, args=(proc.pid, rss, stop), daemon=True)
+        sampler.start()
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
+    stop.set()
+    if sampler is not None:
+        sampler.join()
     if status != 0:
         print(output[-3000:], file=sys.stderr)
         raise SystemExit(f"failed: {' '.join(cmd)}")
     if rss is not None:
-        rss.append(usage.ru_maxrss / 1024)
+        rss["rusage"] = usage.ru_maxrss / 1024
+        rss["one"] = max(rss.get("one", 0.0), rss["rusage"])
     return elapsed
 
 
@@ -69,7 +105,7 @@ def main():
                 shutil.copy(os.path.join(course, "release", a, extra), folder)
 
     t_nbgrader = None
-    rss_nb, rss_ours = [], []
+    rss_nb, rss_ours = {}, {}
     if not args.skip_nbgrader:
         t_nbgrader = run([os.path.join(BIN, "nbgrader"), "autograde", a, "--force"], course, rss_nb)
     out = os.path.join(course, "autograder-out")
@@ -94,10 +130,9 @@ def main():
     if seconds:
         print(f"per submission (ours)   : median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s")
     if rss_nb:
-        print(f"peak memory, one process: nbgrader {rss_nb[0]:.0f} MiB (its kernel), ours {rss_ours[0]:.0f} MiB "
-              f"(largest of the grader and its sandboxed workers)")
-    else:
-        print(f"peak memory, one process: ours {rss_ours[0]:.0f} MiB")
+        print(f"peak memory, nbgrader  : largest process {rss_nb['one']:.0f} MiB, all together {rss_nb.get('all', 0):.0f} MiB")
+    print(f"peak memory, ours      : largest process {rss_ours['one']:.0f} MiB (the grader, a warm sandbox or a "
+          f"student's child), all together {rss_ours.get('all', 0):.0f} MiB (RSS counts shared pages once per process)")
     for q, values in sorted(questions.items()):
         print(f"  {q:<40} median {statistics.median(values):.3f} s")
     if args.dask:
