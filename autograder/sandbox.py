@@ -474,8 +474,7 @@ class CompileCache:
         try:
             # no preload: the warm-up imports only what its probes need (not TensorFlow)
             session = Session([], data_files, (), limits, sandbox=True, env=env, xla_cache=self._staging,
-                              zygote=False)
-            session._xla_rw = True
+                              zygote=False, xla_writable=True)
             with session:
                 if not session.start():
                     raise RuntimeError(f"the warm-up sandbox did not start: {session.output()[-300:]}")
@@ -536,7 +535,7 @@ class Session:
     """One submission's child process: runs its cells, then answers calls. Restarts after a fault."""
 
     def __init__(self, cells, data_files=None, preload=(), limits=None, sandbox="auto", env=None, xla_cache=None,
-                 zygote=True):
+                 zygote=True, xla_writable=False):
         self.cells = list(cells)            # [{"index": i, "source": str}]
         self.data_files = dict(data_files or {})
         self.preload = list(preload)
@@ -564,7 +563,7 @@ class Session:
         self.use_zygote = zygote and zygotes_enabled(self.sandboxed)
         self._early = None                  # spawn_early's thread
         self._ready = False                 # the current child has run the cells (it takes helpers)
-        self._xla_rw = False                # only CompileCache's own warm-up session writes the cache
+        self._xla_rw = bool(xla_writable)   # only CompileCache's own warm-up session writes the cache
         self.output_log = []
 
     # -- life cycle -------------------------------------------------------------------------------
