@@ -2,7 +2,6 @@
 read the submission, run each question's cases through an executor, compare in this process,
 score, and build the Gradescope-style result.
 """
-import os
 import time
 
 import numpy as np
@@ -188,8 +187,7 @@ def _new_session(spec, cells, sandbox_mode, timeout, warm):
     env, env_note = specmod.sandbox_env(spec)
     xla_cache = None
     if warm and spec.warmup and sandbox_mode in ("auto", True):
-        cache = sandbox.compile_cache(data_files, spec.preload, _limits_for(spec), env,
-                                      [specmod.encode_call(c) for c in spec.warmup])
+        cache = sandbox.compile_cache(data_files, _limits_for(spec), env, [specmod.encode_call(c) for c in spec.warmup])
         xla_cache = cache.path if cache is not None else None
     session = sandbox.Session(cells, data_files=data_files, preload=spec.preload, limits=_limits_for(spec, timeout),
                               sandbox=sandbox_mode, env=env, xla_cache=xla_cache)
@@ -197,18 +195,18 @@ def _new_session(spec, cells, sandbox_mode, timeout, warm):
 
 
 def _early_session(path, assignment, sandbox_mode, timeout, warm):
-    """(assignment, session, env, env_note) with the sandbox already starting (python, the
+    """(assignment, _new_session's triple) with the sandbox already starting (python, the
     notebooks' libraries) for the assignment the file names, or None. Reading the notebook
     (nbformat, validation) and starting the sandbox then overlap: about 0.4 s of `check`."""
     name = assignment or peek_assignment(path)
     if name not in specmod.ASSIGNMENTS:
         return None
     try:
-        session, env, env_note = _new_session(specmod.load_spec(name), [], sandbox_mode, timeout, warm)
+        opened = _new_session(specmod.load_spec(name), [], sandbox_mode, timeout, warm)
     except Exception:  # noqa: BLE001 - the ordinary path will report it
         return None
-    session.spawn_early()
-    return name, session, env, env_note
+    opened[0].spawn_early()
+    return name, opened
 
 
 def grade_file(path, assignment=None, include_hidden=True, lang="en", timeout=None, questions=None,
@@ -219,32 +217,33 @@ def grade_file(path, assignment=None, include_hidden=True, lang="en", timeout=No
     notes = []
     sub = None
     early = _early_session(path, assignment, sandbox_mode, timeout, warm)  # starts while we read
+    early_session = early[1][0] if early else None
     try:
         sub = read_submission(path, skip_for=lambda a: template_skip_set(template_path(a)), assignment=assignment)
         assignment = sub.assignment
         if not assignment:
             raise SubmissionError("unknown_assignment")
     except SubmissionError as exc:
-        if early:
-            early[1].close()
+        if early_session:
+            early_session.close()
         return failed_result(assignment, student or _sid(path), i18n.t(exc.key, lang, **exc.params),
                              started, questions)
     try:
         spec = specmod.load_spec(assignment)
         refs, prov = references.load(assignment, include_hidden)
     except BaseException:
-        if early:
-            early[1].close()
+        if early_session:
+            early_session.close()
         raise
     for key, params in sub.notes:
         notes.append(i18n.t(key, lang, **params))
     selected = [q for q in spec.questions if not questions or q.name in questions]
     if early and early[0] == assignment:
-        session, env, env_note = early[1], early[2], early[3]
+        session, env, env_note = early[1]
         session.cells = list(sub.cells)
     else:
-        if early:
-            early[1].close()
+        if early_session:
+            early_session.close()
         session, env, env_note = _new_session(spec, sub.cells, sandbox_mode, timeout, warm)
     if env_note:
         notes.append(env_note)

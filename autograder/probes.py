@@ -384,6 +384,12 @@ def probe_compile_model(ns, seed=0, net=None):
     return out
 
 
+def _load_xy(data_path):
+    """The exercise's CSV (columns x, y) as X (n, 1) and y (n,), float64."""
+    table = np.genfromtxt(data_path, delimiter=",", names=True, dtype=np.float64)
+    return np.atleast_1d(table["x"]).reshape(-1, 1), np.atleast_1d(table["y"])
+
+
 def _weights(model):
     return [np.asarray(w, dtype=np.float64) for w in model.get_weights()]
 
@@ -391,8 +397,7 @@ def _weights(model):
 def probe_train_model(ns, data_path, seed=0, epochs=None, net=None):
     """Train the figure's network (built and compiled here) with the student's train_model."""
     keras = _keras()
-    table = np.genfromtxt(data_path, delimiter=",", names=True, dtype=np.float64)
-    X, y = np.atleast_1d(table["x"]).reshape(-1, 1), np.atleast_1d(table["y"])
+    X, y = _load_xy(data_path)
     model = _figure_model(keras, seed, net)
     _compile(keras, model, net or {})
     history = ns["train_model"](model, X, y) if epochs is None else ns["train_model"](model, X, y, epochs=epochs)
@@ -414,8 +419,7 @@ def probe_keras_warmup(ns, data_path, net=None, predict_rows=100):
     train_model calls it, and a prediction of predict_rows rows, so that JAX compiles those steps
     into the compilation cache the student sandboxes share (sandbox.CompileCache)."""
     keras = _keras()
-    table = np.genfromtxt(data_path, delimiter=",", names=True, dtype=np.float64)
-    X, y = np.atleast_1d(table["x"]).reshape(-1, 1), np.atleast_1d(table["y"])
+    X, y = _load_xy(data_path)
     model = _figure_model(keras, None, net)
     _compile(keras, model, net or {})
     model.fit(X, y, epochs=1, verbose=0)

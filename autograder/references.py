@@ -120,8 +120,8 @@ def _use_sandbox_env(spec, device):
         return
     os.environ.update(env)
     if device != "gpu":
-        os.environ.setdefault("XLA_FLAGS", sandbox.XLA_FLAGS)
-        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+        for key, value in sandbox.JAX_CPU_ENV.items():
+            os.environ.setdefault(key, value)
 
 
 def _backend_details(keras):

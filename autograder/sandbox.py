@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import wire
 
@@ -171,7 +171,8 @@ def matplotlib_font_cache():
 
 # One thread for every numerical library: the grader runs one sandbox per core. XLA's CPU flags
 # make JAX (Keras's JAX backend) single-threaded too, and the same in the reference build.
-XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+JAX_CPU_ENV = {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+               "JAX_PLATFORMS": "cpu"}
 XLA_CACHE_MOUNT = "/opt/xla-cache"
 
 
@@ -186,7 +187,7 @@ def build_command(stage, workdir, data_files, fin, fout, limits, sandboxed, entr
            "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1",
            "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "LANG": "C.UTF-8",
            "MPLCONFIGDIR": ("/tmp" if sandboxed else workdir), "KERAS_HOME": ("/tmp" if sandboxed else workdir),
-           "XLA_FLAGS": XLA_FLAGS, "JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"}
+           "PATH": "/usr/bin:/bin", **JAX_CPU_ENV}
     env.update(extra_env or {})
     if sandboxed and xla_cache:
         env.update({"JAX_COMPILATION_CACHE_DIR": XLA_CACHE_MOUNT, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"})
@@ -458,19 +459,18 @@ class CompileCache:
     student's code run in the next student's process). A submission graded before the warm-up
     finishes compiles for itself: the same numbers, only slower."""
 
-    def __init__(self, data_files, preload, limits, env, calls):
+    def __init__(self, data_files, limits, env, calls):
         self.path = tempfile.mkdtemp(prefix="autograder-xla-")
         self._staging = tempfile.mkdtemp(prefix="autograder-xla-warmup-")
         for d in (self.path, self._staging):
             os.chmod(d, 0o755)
         self.error = None
         self.entries = 0
-        self._args = (data_files, preload, limits, env, calls)
-        self.thread = threading.Thread(target=self._warm, name="xla-warmup", daemon=True)
+        self.thread = threading.Thread(target=self._warm, args=(data_files, limits, env, calls), name="xla-warmup",
+                                       daemon=True)
         self.thread.start()
 
-    def _warm(self):
-        data_files, preload, limits, env, calls = self._args
+    def _warm(self, data_files, limits, env, calls):
         try:
             # no preload: the warm-up imports only what its probes need (not TensorFlow)
             session = Session([], data_files, (), limits, sandbox=True, env=env, xla_cache=self._staging,
@@ -503,16 +503,16 @@ _compile_caches = {}
 _compile_caches_lock = threading.Lock()
 
 
-def compile_cache(data_files, preload, limits, env, calls):
+def compile_cache(data_files, limits, env, calls):
     """The grading process's CompileCache for this configuration (started on first use), or None
     without bubblewrap: an unsandboxed child could write to any folder it shares."""
     if not calls or not bwrap_available():
         return None
-    key = (tuple(sorted(data_files.items())), tuple(preload), tuple(sorted(env.items())), repr(calls))
+    key = (tuple(sorted(data_files.items())), tuple(sorted(env.items())), repr(calls))
     with _compile_caches_lock:
         cache = _compile_caches.get(key)
         if cache is None:
-            cache = _compile_caches[key] = CompileCache(data_files, preload, limits, env, calls)
+            cache = _compile_caches[key] = CompileCache(data_files, limits, env, calls)
         return cache
 
 

@@ -9,7 +9,6 @@ This module and probes.py are the only parts of the autograder that exist inside
 they are copied there as the package `agchild` (see sandbox.py). Standard library and NumPy only.
 """
 import builtins
-import io
 import os
 import signal
 import sys

@@ -1,7 +1,9 @@
 """Helpers shared by tests/grading/: build a student's file from source text, grade it, read scores."""
 import ast
+import os
 
 from autograder.grading import grade_file
+from autograder.spec import repo_root
 
 
 def replace_function(source, name, new_def):
@@ -24,3 +26,17 @@ def grade_source(tmp_path, name, source, *, assignment, questions=None):
 def scores(result):
     """{question: (score, max_score)}."""
     return {t["name"].split(".", 1)[1]: (t["score"], t["max_score"]) for t in result["tests"]}
+
+
+def assert_only_question_lost(result, affected, context):
+    """A mistake in the functions of `affected` costs points there and nowhere else."""
+    got = scores(result)
+    assert got[affected][0] < got[affected][1], (context, result["tests"])
+    for q, (score, max_score) in got.items():
+        if q != affected:
+            assert score == max_score, (context, q, result["tests"])
+
+
+def grade_template(assignment):
+    """Grade the untouched notebook students receive."""
+    return grade_file(os.path.join(repo_root(), "assignments", f"{assignment}.ipynb"))

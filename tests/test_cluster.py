@@ -1,7 +1,6 @@
 """`grade --dask-scheduler` gives the same results and files as a local run (LocalCluster)."""
 import json
 import os
-import shutil
 
 import pytest
 

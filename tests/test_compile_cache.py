@@ -54,8 +54,7 @@ def _warm_cache():
     data_files = {name: specmod.resource_path(rel) for name, rel in SPEC.data_files.items()}
     env, _ = specmod.sandbox_env(SPEC)
     limits = grading._limits_for(SPEC)
-    cache = sandbox.CompileCache(data_files, SPEC.preload, limits, env,
-                                 [specmod.encode_call(c) for c in SPEC.warmup])
+    cache = sandbox.CompileCache(data_files, limits, env, [specmod.encode_call(c) for c in SPEC.warmup])
     cache.thread.join(timeout=300)
     assert cache.error is None, cache.error
     assert cache.entries > 0 and len(os.listdir(cache.path)) == cache.entries

@@ -5,7 +5,6 @@ back through nbgrader's API. Honest students get the same scores on both routes;
 student may fool stock nbgrader but never the harness."""
 import csv
 import os
-import shutil
 import subprocess
 import sys
 import time

@@ -1,13 +1,10 @@
 """01_perceptron: correct work written differently gets full points; plausible mistakes lose
 exactly the question they belong to."""
-import os
 
 import pytest
 
-from autograder.grading import grade_file
-from autograder.spec import repo_root
-
-from grading_helpers import grade_source, replace_function as _replace, scores as _scores
+from grading_helpers import (assert_only_question_lost, grade_source, grade_template,
+                             replace_function as _replace, scores as _scores)
 
 ASSIGNMENT = "01_perceptron"
 
@@ -139,16 +136,11 @@ def test_correct_work_written_differently_gets_full_points(correct_result):
 def test_mistake_loses_only_its_question(mutant, tmp_path):
     fn, new_def = MUTANTS[mutant]
     result = _grade(tmp_path, mutant, _replace(CORRECT, fn, new_def))
-    scores = _scores(result)
-    affected = QUESTION_OF[fn]
-    assert scores[affected][0] < scores[affected][1], (mutant, result["tests"])
-    for q, (score, max_score) in scores.items():
-        if q != affected:
-            assert score == max_score, (mutant, q, result["tests"])
+    assert_only_question_lost(result, QUESTION_OF[fn], mutant)
 
 
 def test_untouched_notebook_scores_zero_not_attempted():
-    result = grade_file(os.path.join(repo_root(), "assignments", f"{ASSIGNMENT}.ipynb"))
+    result = grade_template(ASSIGNMENT)
     assert result["score"] == 0
     assert all(t["extra_data"]["not_attempted"] for t in result["tests"])
     assert all("not attempted" in t["output"] for t in result["tests"])

@@ -5,14 +5,10 @@ Every grade_file call starts a sandboxed child that imports Keras (several secon
 train_model question trains the network (100 epochs, about 5-15 s), so a mutant is graded only on
 its own question plus one cheap question it does not touch; one test grades everything.
 """
-import os
 
 import pytest
 
-from autograder.grading import grade_file
-from autograder.spec import repo_root
-
-from grading_helpers import grade_source, replace_function as _replace, scores as _scores
+from grading_helpers import grade_source, grade_template, replace_function as _replace, scores as _scores
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 pytest.importorskip("keras")
@@ -305,7 +301,7 @@ def test_train_mistakes_cost_only_their_cases(tmp_path):
 
 
 def test_untouched_notebook_scores_zero_not_attempted():
-    result = grade_file(os.path.join(repo_root(), "assignments", f"{ASSIGNMENT}.ipynb"))
+    result = grade_template(ASSIGNMENT)
     assert result["score"] == 0
     assert all(t["extra_data"]["not_attempted"] for t in result["tests"]), result["tests"]
 
