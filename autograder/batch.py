@@ -54,6 +54,7 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
     """Grade every submission not yet graded in out_dir. Returns the list of all results."""
     spec = specmod.load_spec(assignment)
     os.makedirs(out_dir, exist_ok=True)
+    stale = results.remove_stale_temporaries(out_dir)  # a killed run's half-written files
     submissions = collect(paths)
     done = results.load_finished(out_dir, assignment)
     todo = [(s, p) for s, p in submissions if s not in done]
@@ -63,6 +64,8 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
         print(f"{assignment}: {len(submissions)} submissions, {len(done)} already graded, {len(todo)} to grade, "
               f"{jobs} in parallel", file=sys.stderr)
         print(sandbox.isolation_note(), file=sys.stderr)
+        if stale:
+            print(f"removed {len(stale)} half-written file(s) left by an interrupted run", file=sys.stderr)
     warm = len(todo) > 1  # several submissions share one compilation of the Keras network (spec.warmup)
     grade_one = grade_one or (lambda student, path: grading.grade_file(
         path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout, student=student, warm=warm))

@@ -32,6 +32,41 @@ def atomic_write(path, data, mode="w"):
     os.replace(tmp, path)
 
 
+_TMP_NAME = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")
+
+
+def remove_stale_temporaries(folder):
+    """Remove the temporary files of atomic_write left by a writer that was killed (its process is
+    gone). Returns their names. A living process's temporaries (another run) are left alone."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        m = _TMP_NAME.match(name)
+        if not m or _process_alive(int(m.group(1))):
+            continue
+        try:
+            os.unlink(os.path.join(folder, name))
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
+def _process_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def json_path(out_dir, student):
     return os.path.join(out_dir, f"{safe_name(student)}.json")
 
@@ -95,8 +130,10 @@ def write_result(out_dir, result, lang="en"):
         result["extra_data"]["figure_error"] = str(exc)[:200]
     if figure:
         result["extra_data"]["figure"] = figure
-    atomic_write(json_path(out_dir, student), json.dumps(result, ensure_ascii=False, indent=1))
+    # the JSON is what a resumed run counts as done, so it is written last: a run killed before it
+    # grades the student again and rewrites the feedback; a run killed after it has left both whole
     atomic_write(os.path.join(out_dir, f"{safe_name(student)}.feedback.md"), feedback_text(result, lang))
+    atomic_write(json_path(out_dir, student), json.dumps(result, ensure_ascii=False, indent=1))
 
 
 def load_finished(out_dir, assignment):

@@ -720,4 +720,77 @@ def test_sigkill_then_resume(tmp_path):
         assert row[len(QUESTIONS) + 1] == ("100" if i % 2 else "65")
     for p in out.glob("*.json"):
         json.loads(p.read_text(encoding="utf-8"))
+        assert p.with_suffix(".feedback.md").exists(), p.name
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def _dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_interrupted_writes_are_redone_and_cleaned(tmp_path):
+    """The kill in test_sigkill_then_resume lands wherever it lands; here each place is made on
+    purpose: inside the feedback's write, between the feedback and the JSON, inside grades.csv's."""
+    from autograder import batch, results
+    subs, out = tmp_path / "class", tmp_path / "out"
+    subs.mkdir()
+    for i in range(3):
+        (subs / f"s{i}.py").write_text(CORRECT, encoding="utf-8")
+    first, failures = batch.grade_class(ASSIGNMENT, [str(subs)], str(out), jobs=2, quiet=True)
+    assert not failures and len(first) == 3
+    kept = (out / "s2.json").stat().st_mtime_ns
+    dead = _dead_pid()
+    # s0: killed while its feedback was being written (nothing of s0 is whole yet)
+    (out / "s0.json").unlink()
+    (out / "s0.feedback.md").unlink()
+    (out / f".s0.feedback.md.{dead}.1.tmp").write_text("# half", encoding="utf-8")
+    # s1: killed after its feedback, before its JSON
+    (out / "s1.json").unlink()
+    # grades.csv: killed while rewriting it
+    (out / f".grades.csv.{dead}.2.tmp").write_text("student,", encoding="utf-8")
+    # another run still writing (a living process): its temporary file is not ours to remove
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live_tmp = out / f".s9.json.{alive.pid}.3.tmp"
+        live_tmp.write_text("{", encoding="utf-8")
+        assert set(results.load_finished(str(out), ASSIGNMENT)) == {"s2"}
+        again, failures = batch.grade_class(ASSIGNMENT, [str(subs)], str(out), jobs=2, quiet=True)
+        assert not failures
+        assert live_tmp.exists()
+    finally:
+        alive.kill()
+        alive.wait()
+    live_tmp.unlink()
+    assert sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp")) == []
+    assert (out / "s2.json").stat().st_mtime_ns == kept  # not regraded
+    for i in range(3):
+        result = json.loads((out / f"s{i}.json").read_text(encoding="utf-8"))
+        assert result["score"] == 100
+        assert "# half" not in (out / f"s{i}.feedback.md").read_text(encoding="utf-8")
+    with open(out / "grades.csv", newline="", encoding="utf-8") as fh:
+        assert len(list(csv.reader(fh))) == 4
+
+
+def test_result_json_written_last(tmp_path, monkeypatch):
+    """A run dying between a student's files leaves that student ungraded, never graded without
+    feedback (the JSON is what a resumed run counts)."""
+    from autograder import results
+    src = tmp_path / "kim.py"
+    src.write_text(CORRECT, encoding="utf-8")
+    result = grading.grade_file(str(src), assignment=ASSIGNMENT)
+    result["extra_data"]["student"] = "kim"
+    src.unlink()
+    real = results.atomic_write
+
+    def dies_on_json(path, data, mode="w"):
+        if path.endswith(".json"):
+            raise KeyboardInterrupt
+        real(path, data, mode)
+
+    monkeypatch.setattr(results, "atomic_write", dies_on_json)
+    with pytest.raises(KeyboardInterrupt):
+        results.write_result(str(tmp_path), result)
+    assert (tmp_path / "kim.feedback.md").exists()
+    assert results.load_finished(str(tmp_path), ASSIGNMENT) == {}
