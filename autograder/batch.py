@@ -50,8 +50,11 @@ def _progress(total):
         return None
 
 
-def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", grade_one=None, quiet=False):
-    """Grade every submission not yet graded in out_dir. Returns the list of all results."""
+def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", grade_one=None, quiet=False,
+                on_result=None):
+    """Grade every submission not yet graded in out_dir. Returns the list of all results and the
+    harness failures. on_result(result), if given, is called (from a grading thread) with each new
+    result once its files are written."""
     spec = specmod.load_spec(assignment)
     os.makedirs(out_dir, exist_ok=True)
     stale = results.remove_stale_temporaries(out_dir)  # a killed run's half-written files
@@ -69,6 +72,7 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
     warm = len(todo) > 1  # several submissions share one compilation of the Keras network (spec.warmup)
     grade_one = grade_one or (lambda student, path: grading.grade_file(
         path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout, student=student, warm=warm))
+    running_csv = results.RunningCsv(out_dir, qnames, done.values())
     bar = None if quiet else _progress(len(todo))
     started = time.perf_counter()
     failures = []
@@ -82,7 +86,9 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
             return None
         result["extra_data"]["student"] = student
         results.write_result(out_dir, result, lang)
-        results.write_csv(out_dir, assignment, qnames)
+        running_csv.add(result)
+        if on_result is not None:
+            on_result(result)
         return result
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:

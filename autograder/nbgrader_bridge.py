@@ -17,12 +17,13 @@ import datetime
 import html
 import importlib
 import os
+import queue
 import shutil
 import sys
 import tempfile
 import threading
 
-from . import batch, results
+from . import batch, results, submission
 from . import spec as specmod
 
 COURSE_ID = "dl_homework"
@@ -69,6 +70,7 @@ def config_values(course_root):
 
 
 def gradebook(course_root):
+    submission.import_nbformat()  # before nbgrader imports jsonschema: without its 1.3 s IRI grammar
     from nbgrader.api import Gradebook
     db_url, course_id = config_values(course_root)
     return Gradebook(db_url, course_id=course_id)
@@ -235,12 +237,52 @@ def _import_in_background(*modules):
     """Import what the end of the run needs (nbgrader's gradebook API, nbconvert for the feedback:
     seconds of imports) while the sandboxes grade, instead of after them."""
     def run():
+        submission.import_nbformat()  # nbgrader imports nbformat: without jsonschema's IRI grammar (1.3 s)
         for name in modules:
             try:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - the foreground import reports it
                 pass
     threading.Thread(target=run, name="prefetch-imports", daemon=True).start()
+
+
+class GradebookWriter:
+    """Records results in nbgrader's gradebook and writes their HTML feedback from one thread of its
+    own (the gradebook's database session is used by that thread only), while the sandboxes go on
+    grading: the run does not end with a queue of gradebook writes."""
+
+    _DONE = object()
+
+    def __init__(self, course_root, assignment, lang="en"):
+        self.root, self.assignment, self.lang = course_root, assignment, lang
+        self.recorded = set()
+        self.error = None
+        self._queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="gradebook-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, result):
+        self._queue.put(result)
+
+    def _run(self):
+        try:
+            with gradebook(self.root) as gb:
+                while (result := self._queue.get()) is not self._DONE:
+                    student = str(result["extra_data"]["student"])
+                    if student in self.recorded:
+                        continue
+                    record_in_gradebook(gb, self.assignment, result, self.root)
+                    write_feedback(self.root, self.assignment, result, self.lang)
+                    self.recorded.add(student)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread by close()
+            self.error = exc
+
+    def close(self):
+        """Wait until everything put is recorded; raise what the writer met, if anything."""
+        self._queue.put(self._DONE)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None, lang="en", scheduler=None):
@@ -268,13 +310,15 @@ def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None,
         for student, path in subs.items():
             os.symlink(os.path.dirname(path) if path.endswith(".ipynb") else path, os.path.join(staging, student),
                        target_is_directory=True)
-        all_results, failures = batch.grade_class(assignment, [staging], out_dir, jobs=jobs, timeout=timeout,
-                                                  lang=lang, grade_one=grade_one)
-    all_results = [r for r in all_results if str(r["extra_data"]["student"]) in subs]
-    with gradebook(root) as gb:
-        for result in all_results:
-            record_in_gradebook(gb, assignment, result, root)
-            write_feedback(root, assignment, result, lang)
+        writer = GradebookWriter(root, assignment, lang)
+        try:
+            all_results, failures = batch.grade_class(assignment, [staging], out_dir, jobs=jobs, timeout=timeout,
+                                                      lang=lang, grade_one=grade_one, on_result=writer.put)
+            all_results = [r for r in all_results if str(r["extra_data"]["student"]) in subs]
+            for result in all_results:  # those an earlier, interrupted run graded (the others are skipped)
+                writer.put(result)
+        finally:
+            writer.close()  # what was graded is in the gradebook even if the run was interrupted
     print(batch.class_table(all_results, assignment))
     print(f"scores written to the gradebook ({config_values(root)[0]}); feedback in {os.path.join(root, 'feedback')}",
           file=sys.stderr)

@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import math
+import re
 
 import numpy as np
 
@@ -110,10 +111,12 @@ def decode(data, _depth=0, types=None):
         return np.bool_(data["__bool__"])
     if "__ndarray__" in data:
         raw = base64.b64decode(data["__ndarray__"], validate=True)
-        try:
-            arr = np.load(io.BytesIO(raw), allow_pickle=False)
-        except Exception as exc:  # noqa: BLE001 - any failure is a bad message
-            raise WireError(f"bad array: {exc}") from None
+        arr = _npy_simple(raw)
+        if arr is None:  # a header other than the one np.save writes for a C-ordered array
+            try:
+                arr = np.load(io.BytesIO(raw), allow_pickle=False)
+            except Exception as exc:  # noqa: BLE001 - any failure is a bad message
+                raise WireError(f"bad array: {exc}") from None
         if not isinstance(arr, np.ndarray) or arr.dtype.kind not in _ALLOWED_KINDS:
             raise WireError("array with a disallowed dtype")
         return arr
@@ -124,6 +127,33 @@ def decode(data, _depth=0, types=None):
     if "__unsupported__" in data:
         return Unsupported(str(data["__unsupported__"]), data.get("type"))
     raise WireError("unknown marker")
+
+
+# The header np.save writes (format 1.0) for a C-ordered array of a plain dtype, read without
+# np.load's literal_eval: a third of the grading process's time went to parsing these headers.
+_NPY_V1 = b"\x93NUMPY\x01\x00"
+_NPY_HEADER = re.compile(rb"\{'descr': '([<>|][biufc]\d{1,2})', 'fortran_order': False, "
+                         rb"'shape': \((\d+(?:, \d+)*,?)?\), \} *\n")
+
+
+def _npy_simple(raw):
+    """The array in `raw` when its header is np.save's usual one, else None (np.load decides)."""
+    if len(raw) < 10 or not raw.startswith(_NPY_V1):
+        return None
+    end = 10 + int.from_bytes(raw[8:10], "little")
+    m = _NPY_HEADER.fullmatch(raw, 10, end)
+    if m is None:
+        return None
+    try:
+        dtype = np.dtype(m.group(1).decode("ascii"))
+    except (TypeError, ValueError):
+        return None
+    shape = tuple(int(n) for n in m.group(2).split(b",") if n.strip()) if m.group(2) else ()
+    if dtype.kind not in _ALLOWED_KINDS or len(shape) > MAX_DEPTH:
+        return None
+    if math.prod(shape) * dtype.itemsize != len(raw) - end:
+        raise WireError("bad array: its data does not match its shape")
+    return np.frombuffer(raw, dtype=dtype, offset=end).reshape(shape).copy()
 
 
 def type_name(data):

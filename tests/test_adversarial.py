@@ -794,3 +794,35 @@ def test_result_json_written_last(tmp_path, monkeypatch):
         results.write_result(str(tmp_path), result)
     assert (tmp_path / "kim.feedback.md").exists()
     assert results.load_finished(str(tmp_path), ASSIGNMENT) == {}
+
+
+def test_running_csv_follows_the_run_without_reading_files_back(tmp_path, monkeypatch):
+    """grades.csv during a run comes from the results in memory (no JSON is read back per student),
+    at most once per interval; its rows are those the final write_csv makes from the files."""
+    from autograder import results
+    made = []
+    for i, source in enumerate((CORRECT, with_fn(CORRECT, "train_perceptron", ""))):
+        src = tmp_path / f"s{i}.py"
+        src.write_text(source, encoding="utf-8")
+        r = grading.grade_file(str(src), assignment=ASSIGNMENT)
+        r["extra_data"]["student"] = f"s{i}"
+        made.append(r)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(results, "load_finished", lambda *a, **k: pytest.fail("read back during the run"))
+    running = results.RunningCsv(str(out), list(QUESTIONS), [], every=3600)
+    running.add(made[0])
+    first = (out / "grades.csv").read_text(encoding="utf-8")
+    assert first.count("\n") == 2 and first.splitlines()[1].startswith("s0,")
+    running.add(made[1])   # within the interval: not rewritten yet
+    assert (out / "grades.csv").read_text(encoding="utf-8") == first
+    running.every = 0
+    running.add(made[1])
+    during = (out / "grades.csv").read_text(encoding="utf-8")
+    monkeypatch.undo()
+    for r in made:
+        results.write_result(str(out), r)
+    results.write_csv(str(out), ASSIGNMENT, list(QUESTIONS))
+    assert (out / "grades.csv").read_text(encoding="utf-8") == during
+    assert during.splitlines()[1].split(",")[len(QUESTIONS) + 1] == "100"
+    assert during.splitlines()[2].split(",")[len(QUESTIONS) + 1] == "65"

@@ -206,3 +206,28 @@ def test_outputs_and_feedback(course):
         html = open(os.path.join(fb, f"{A}.html"), encoding="utf-8").read()
         assert "<html" in html and A in html
         assert os.path.exists(os.path.join(fb, "timestamp.txt"))
+
+
+def test_resumed_run_records_earlier_results(course):
+    """Students graded by an earlier run are not graded again, but their scores still go into the
+    gradebook (here: scores zeroed by hand after the first run come back)."""
+    root = course["root"]
+    db_url = f"sqlite:///{os.path.join(root, 'gradebook.db')}"
+    with nbgrader_api.Gradebook(db_url, course_id="dl_homework") as gb:
+        for q in QUESTIONS:
+            gb.find_grade(q, A, A, "correct").auto_score = 0.0
+        gb.db.commit()
+    assert _gradebook(root)["correct"]["total"] == 0
+    proc = _run([_exe("autograder"), "grade", A, "--nbgrader", root, "-j", "2"], ROOT)
+    assert "0 to grade" in proc.stderr
+    assert _gradebook(root) == course["harness"]
+
+
+def test_gradebook_writer_reports_its_failure(tmp_path):
+    from autograder import nbgrader_bridge
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.db_url = 'sqlite:///{tmp_path}/no/such/dir/gradebook.db'\n")
+    writer = nbgrader_bridge.GradebookWriter(str(tmp_path), A)
+    with pytest.raises(Exception) as info:
+        writer.close()
+    assert "gradebook" in str(info.value).lower() or "database" in str(info.value).lower(), info.value
