@@ -26,6 +26,8 @@ import threading
 from . import batch, results, submission
 from . import spec as specmod
 
+submission.skip_iri_grammar()  # before nbformat's and nbgrader's imports, here or in the background
+
 COURSE_ID = "dl_homework"
 DATA_FILES = {"05_keras_tanh": ["data/dataset2.csv"]}
 
@@ -70,7 +72,6 @@ def config_values(course_root):
 
 
 def gradebook(course_root):
-    submission.import_nbformat()  # before nbgrader imports jsonschema: without its 1.3 s IRI grammar
     from nbgrader.api import Gradebook
     db_url, course_id = config_values(course_root)
     return Gradebook(db_url, course_id=course_id)
@@ -237,7 +238,6 @@ def _import_in_background(*modules):
     """Import what the end of the run needs (nbgrader's gradebook API, nbconvert for the feedback:
     seconds of imports) while the sandboxes grade, instead of after them."""
     def run():
-        submission.import_nbformat()  # nbgrader imports nbformat: without jsonschema's IRI grammar (1.3 s)
         for name in modules:
             try:
                 importlib.import_module(name)
