@@ -149,7 +149,7 @@ def _npy_simple(raw):
     except (TypeError, ValueError):
         return None
     shape = tuple(int(n) for n in m.group(2).split(b",") if n.strip()) if m.group(2) else ()
-    if dtype.kind not in _ALLOWED_KINDS or len(shape) > MAX_DEPTH:
+    if len(shape) > MAX_DEPTH:  # (the pattern admits only the kinds in _ALLOWED_KINDS)
         return None
     if math.prod(shape) * dtype.itemsize != len(raw) - end:
         raise WireError("bad array: its data does not match its shape")
