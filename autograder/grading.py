@@ -227,7 +227,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang="en", timeout=No
         if early_session:
             early_session.close()
         return failed_result(assignment, student or _sid(path), i18n.t(exc.key, lang, **exc.params),
-                             started, questions)
+                             started, questions, status=exc.status)
     try:
         spec = specmod.load_spec(assignment)
         refs, prov = references.load(assignment, include_hidden)
@@ -303,7 +303,7 @@ def build_result(assignment, student, tests, notes, printed, started, prov, sand
     }
 
 
-def failed_result(assignment, student, message, started, questions=None):
+def failed_result(assignment, student, message, started, questions=None, status="unreadable"):
     """A submission that could not be read: every question 0, with the reason."""
     tests = []
     if assignment:
@@ -319,5 +319,5 @@ def failed_result(assignment, student, message, started, questions=None):
         except KeyError:
             pass
     result = build_result(assignment, student, tests, [message], "", started, None, sandbox.isolation_note())
-    result["extra_data"]["status"] = "unreadable"
+    result["extra_data"]["status"] = status
     return result

@@ -29,7 +29,6 @@ from . import spec as specmod
 submission.skip_iri_grammar()  # before nbformat's and nbgrader's imports, here or in the background
 
 COURSE_ID = "dl_homework"
-DATA_FILES = {"05_keras_tanh": ["data/dataset2.csv"]}
 
 CONFIG_TEMPLATE = '''\
 # nbgrader configuration written by `autograder nbgrader init`.
@@ -112,7 +111,7 @@ def init_course(course_root):
         folder = os.path.join(root, "source", assignment)
         os.makedirs(folder, exist_ok=True)
         nbformat.write(source_nb, os.path.join(folder, f"{assignment}.ipynb"))
-        for rel in DATA_FILES.get(assignment, []):
+        for rel in specmod.load_spec(assignment).data_files.values():
             shutil.copy2(os.path.join(_repo(), rel), os.path.join(folder, os.path.basename(rel)))
         written.append(assignment)
     with gradebook(root) as gb:

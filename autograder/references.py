@@ -1,6 +1,6 @@
 """References: expected values computed by running solutions/ on every case of a spec, stored
-with their provenance. Public cases go to `<assignment>.public.json` (shipped to students);
-hidden ones to `<assignment>.hidden.json` (never shipped). Grading reads these files and never
+with their provenance. Public cases go to `assignments/<name>/references/public.json` (shipped to students);
+hidden ones to `hidden.json` beside it (never shipped). Grading reads these files and never
 imports solutions/ for expected values.
 """
 import datetime
@@ -17,7 +17,16 @@ import numpy as np
 from . import spec as specmod
 from . import wire, worker
 
-REF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "references")
+
+
+def ref_dir(assignment):
+    """Where an assignment's stored references live: autograder/assignments/<name>/references/."""
+    return os.path.join(specmod.assignment_dir(assignment), "references")
+
+
+def ref_path(assignment, kind):
+    """kind: "public" (shipped to students) or "hidden" (never shipped)."""
+    return os.path.join(ref_dir(assignment), f"{kind}.json")
 
 
 def solution_path(assignment):
@@ -97,9 +106,9 @@ def build(assignment, device="cpu", seed=None, write=True):
     public = {"provenance": prov, "questions": docs[True]}
     hidden = {"provenance": prov, "questions": docs[False]}
     if write:
-        os.makedirs(REF_DIR, exist_ok=True)
-        _write_json(os.path.join(REF_DIR, f"{assignment}.public.json"), public)
-        _write_json(os.path.join(REF_DIR, f"{assignment}.hidden.json"), hidden)
+        os.makedirs(ref_dir(assignment), exist_ok=True)
+        _write_json(ref_path(assignment, "public"), public)
+        _write_json(ref_path(assignment, "hidden"), hidden)
     return public, hidden
 
 
@@ -158,7 +167,7 @@ def load(assignment, include_hidden):
     must treat the result as read-only."""
     paths = []
     for kind in ["public"] + (["hidden"] if include_hidden else []):
-        path = os.path.join(REF_DIR, f"{assignment}.{kind}.json")
+        path = ref_path(assignment, kind)
         if not os.path.exists(path):
             if kind == "hidden":
                 raise FileNotFoundError(f"hidden references for {assignment} are missing: run `autograder reference {assignment}`")
@@ -187,5 +196,5 @@ def main_reference(assignment, device="cpu", seed=None):
     public, hidden = build(assignment, device=device, seed=seed)
     n_pub = sum(len(v) for v in public["questions"].values())
     n_hid = sum(len(v) for v in hidden["questions"].values())
-    print(f"{assignment}: {n_pub} public and {n_hid} hidden cases written to {REF_DIR} ({device})", file=sys.stderr)
+    print(f"{assignment}: {n_pub} public and {n_hid} hidden cases written to {ref_dir(assignment)} ({device})", file=sys.stderr)
     return 0

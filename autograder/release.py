@@ -15,8 +15,7 @@ import sys
 from . import spec as specmod
 
 INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py")
-EXCLUDE = ("*.hidden.json", "__pycache__", "*.pyc", "_bundle", ".*")
-DATA = ("data/dataset2.csv",)
+EXCLUDE = ("hidden.json", "hidden.py", "secret*", "__pycache__", "*.pyc", "_bundle", ".*")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 PYPROJECT = '''\
@@ -46,7 +45,7 @@ autograder = "autograder.cli:main"
 include = ["autograder*"]
 
 [tool.setuptools.package-data]
-autograder = ["specs/*.py", "references/*.public.json", "references/*.md", "locale/*.json",
+autograder = ["assignments/*/*.py", "assignments/*/references/public.json", "locale/*.json",
               "_bundle/assignments/*.ipynb", "_bundle/data/*"]
 '''
 
@@ -147,7 +146,7 @@ def check_bundle(out):
             problems.append(f"{rel_folder}: a solutions folder")
         for name in files:
             rel = os.path.normpath(os.path.join(rel_folder, name))
-            if name.endswith(".hidden.json"):
+            if name in ("hidden.json", "hidden.py") or name.startswith("secret"):
                 problems.append(f"{rel}: hidden references")
                 continue
             try:
@@ -178,10 +177,10 @@ def build_bundle(out):
         for base in (out, os.path.join(pkg_dest, "_bundle")):
             os.makedirs(os.path.join(base, "assignments"), exist_ok=True)
             shutil.copy2(nb, os.path.join(base, "assignments", f"{assignment}.ipynb"))
-        if not os.path.exists(os.path.join(pkg_dest, "references", f"{assignment}.public.json")):
+        if not os.path.exists(os.path.join(pkg_dest, "assignments", assignment, "references", "public.json")):
             print(f"warning: no public references for {assignment}; `autograder check` cannot check it",
                   file=sys.stderr)
-    for rel in DATA:
+    for rel in sorted({rel for a in specmod.ASSIGNMENTS for rel in specmod.load_spec(a).data_files.values()}):
         for base in (out, os.path.join(pkg_dest, "_bundle")):
             os.makedirs(os.path.join(base, os.path.dirname(rel)), exist_ok=True)
             shutil.copy2(os.path.join(repo, rel), os.path.join(base, rel))

@@ -1,4 +1,4 @@
-"""The vocabulary of the question specs (autograder/specs/NN_name.py).
+"""The vocabulary of the question specs (autograder/assignments/NN_name/spec.py).
 
 A spec is declarative: for each question, which student functions it calls, with which cases
 (public ones whose expected values students may see, hidden ones drawn at reference time from a
@@ -7,12 +7,32 @@ written in a spec: `autograder reference` computes them by running solutions/ on
 """
 import importlib.util
 import os
+import re
 from dataclasses import dataclass, field
 
 from . import wire
 
-SPEC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "specs")
-ASSIGNMENTS = ("01_perceptron", "02_xor_mlp", "03_backprop", "04_optimizers", "05_keras_tanh")
+ASSIGNMENTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assignments")
+_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+
+def discover(root=None):
+    """The assignments the package holds: every folder `NN_name/` of autograder/assignments/ with a
+    spec.py (sorted). Nothing else in the package names an assignment."""
+    root = root or ASSIGNMENTS_DIR
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return ()
+    return tuple(sorted(n for n in names if _NAME.match(n) and os.path.isfile(os.path.join(root, n, "spec.py"))))
+
+
+def assignment_dir(assignment):
+    """The folder of one assignment (its spec, child-side probes, references)."""
+    return os.path.join(ASSIGNMENTS_DIR, assignment)
+
+
+ASSIGNMENTS = discover()
 
 
 # ---- argument specs -----------------------------------------------------------------------
@@ -155,11 +175,11 @@ _cache = {}
 
 
 def load_spec(assignment):
-    if assignment not in ASSIGNMENTS and not os.path.exists(os.path.join(SPEC_DIR, f"{assignment}.py")):
+    path = os.path.join(assignment_dir(str(assignment)), "spec.py")
+    if not _NAME.match(str(assignment)) or not os.path.isfile(path):
         raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
     if assignment not in _cache:
-        path = os.path.join(SPEC_DIR, f"{assignment}.py")
-        module_spec = importlib.util.spec_from_file_location(f"autograder.specs.s{assignment}", path)
+        module_spec = importlib.util.spec_from_file_location(f"autograder.assignments.a{assignment}.spec", path)
         module = importlib.util.module_from_spec(module_spec)
         module_spec.loader.exec_module(module)
         _cache[assignment] = module.SPEC

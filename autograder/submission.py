@@ -13,16 +13,35 @@ import os
 import re
 from dataclasses import dataclass, field
 
-ASSIGNMENT_RE = re.compile(r"(0[1-5])[_-]?(perceptron|xor_mlp|backprop|optimizers|keras_tanh)", re.I)
+
+
+@functools.lru_cache(maxsize=1)
+def _assignment_names():
+    """(pattern, {key: name}): a file name or text that names one of the package's assignments,
+    written `03_backprop`, `03-backprop` or `03backprop`."""
+    from .spec import ASSIGNMENTS
+    key = lambda text: re.sub(r"[_-]", "", text.lower())  # noqa: E731
+    names = {key(a): a for a in ASSIGNMENTS}
+    alternatives = "|".join(re.escape(a[:2]) + r"[_-]?" + re.escape(a[3:]) for a in ASSIGNMENTS) or "(?!)"
+    return re.compile(f"({alternatives})", re.I), names, key
+
+
+def _named_assignment(text):
+    pattern, names, key = _assignment_names()
+    m = pattern.search(text)
+    return names.get(key(m.group(1))) if m else None
+
+
 MAX_BYTES = 20 * 1024 * 1024
 
 
 class SubmissionError(Exception):
     """The file cannot be read as a submission; the message says why, for the student."""
 
-    def __init__(self, key, **params):
+    def __init__(self, key, status="unreadable", **params):
         super().__init__(key)
         self.key = key
+        self.status = status        # the result's extra_data.status (e.g. "wrong_assignment", "refused")
         self.params = params
 
 
@@ -176,8 +195,7 @@ def peek_assignment(path):
                 meta = json.loads(fh.read()).get("metadata", {}).get("autograder", {})
             if isinstance(meta, dict) and isinstance(meta.get("assignment"), str):
                 return meta["assignment"]
-        m = ASSIGNMENT_RE.search(os.path.basename(file_path))
-        return f"{m.group(1)}_{m.group(2).lower()}" if m else None
+        return _named_assignment(os.path.basename(file_path))
     except (OSError, ValueError, AttributeError, RecursionError):
         return None
 
@@ -209,9 +227,7 @@ def read_submission(path, skip_for=None, assignment=None):
         sources = split_python(text)
         sub.kind = "python"
     if not sub.assignment:
-        m = ASSIGNMENT_RE.search(os.path.basename(file_path)) or ASSIGNMENT_RE.search(text[:2000])
-        if m:
-            sub.assignment = f"{m.group(1)}_{m.group(2).lower()}"
+        sub.assignment = _named_assignment(os.path.basename(file_path)) or _named_assignment(text[:2000])
     skip = skip_for(sub.assignment) if (skip_for and sub.assignment) else set()
     for i, src in enumerate(sources):
         if not isinstance(src, str) or not src.strip():

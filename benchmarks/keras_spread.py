@@ -7,7 +7,7 @@
 Trains the reference solution exactly as the grader's train_model probe does (the figure's network
 built and compiled by the harness, solutions' train_model, seed s) and reports, per seed, the final
 MSE and R^2 recomputed with the grader's own NumPy forward pass, plus provenance. The thresholds in
-autograder/specs/05_keras_tanh.py and docs/tolerances.md come from these numbers.
+autograder/assignments/05_keras_tanh/spec.py and docs/tolerances.md come from these numbers.
 """
 import argparse
 import json
@@ -37,7 +37,7 @@ def main():
 
     from autograder import probes, references
     from importlib import util
-    sp = util.spec_from_file_location("spec05", os.path.join(ROOT, "autograder", "specs", "05_keras_tanh.py"))
+    sp = util.spec_from_file_location("spec05", os.path.join(ROOT, "autograder", "assignments", "05_keras_tanh", "spec.py"))
     spec05 = util.module_from_spec(sp)
     sp.loader.exec_module(spec05)
 

@@ -2,7 +2,7 @@
 # The whole GPU run for issue 7, in one command, on a machine with an NVIDIA GPU and JAX
 # (no TensorFlow needed: Keras 3 runs the unchanged reference solution on the JAX backend).
 #   bash scripts/gpu_reference.sh
-# Rewrites autograder/references/05_keras_tanh.*.json (the GPU reference, with its provenance) and
+# Rewrites autograder/assignments/05_keras_tanh/references/*.json (the GPU reference, with its provenance) and
 # docs/measurements/keras_spread_gpu_tf32_{on,off}.json (20 seeds each).
 set -euo pipefail
 cd "$(dirname "$0")/.."

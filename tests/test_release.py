@@ -64,7 +64,7 @@ def _distinctive_lines(assignment, released_text):
 def test_bundle_layout(bundle):
     for a in specmod.ASSIGNMENTS:
         assert os.path.exists(os.path.join(bundle, "assignments", f"{a}.ipynb"))
-        assert os.path.exists(os.path.join(bundle, "autograder", "references", f"{a}.public.json"))
+        assert os.path.exists(os.path.join(bundle, "autograder", "assignments", a, "references", "public.json"))
     for name in ("README.md", "pyproject.toml", "data/dataset2.csv", "autograder/cli.py", "autograder/notebook.py"):
         assert os.path.exists(os.path.join(bundle, name)), name
     readme = open(os.path.join(bundle, "README.md"), encoding="utf-8").read()
@@ -74,7 +74,7 @@ def test_bundle_layout(bundle):
 def test_bundle_has_no_solution_and_no_hidden_case(bundle):
     texts = _bundle_texts(bundle)
     assert not [p for p in texts if p.split(os.sep)[0] == "solutions" or f"{os.sep}solutions{os.sep}" in p]
-    assert not [p for p in texts if p.endswith(".hidden.json")]
+    assert not [p for p in texts if os.path.basename(p) in ("hidden.json", "hidden.py")]
     assert not [p for p in texts if os.path.basename(p) in release.INSTRUCTOR_ONLY]
     for path, text in texts.items():
         assert "### BEGIN SOLUTION" not in text and "### END SOLUTION" not in text, path

@@ -1,4 +1,4 @@
-"""Grading 04_optimizers end to end (spec: autograder/specs/04_optimizers.py).
+"""Grading 04_optimizers end to end (spec: autograder/assignments/04_optimizers/spec.py).
 
 A correct implementation written differently from solutions/ (config changed in place as in
 CS231n, state created with np.zeros_like after a None check, state arrays updated in place, the
