@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	@bash scripts/ensure-bubblewrap.sh
+	@bash scripts/ensure-chromium.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -e ".[test]"
@@ -23,8 +24,9 @@ test: $(STAMP)
 
 ASSIGNMENT ?= 03_backprop
 N ?= 8
+SKIP_NBGRADER ?=
 bench: $(STAMP)
-	$(PY) benchmarks/bench_grade.py --assignment $(ASSIGNMENT) -n $(N)
+	$(PY) benchmarks/bench_grade.py --assignment $(ASSIGNMENT) -n $(N) $(if $(filter 1 yes true,$(SKIP_NBGRADER)),--skip-nbgrader)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

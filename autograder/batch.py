@@ -1,13 +1,16 @@
-"""Grading a whole class: collect submissions, grade them in parallel, resume after a stop,
-and keep grades.csv and the per-student files whole at every moment."""
+"""Grading a whole class: collect submissions, grade them in parallel, resume after a stop (by
+content: a student is graded again exactly when the submission, the assignment's spec or
+references, or the harness changed), keep grades.csv and the per-student files whole at every
+moment, and end with regrade.csv (who changed from what to what) and report.html."""
+import collections
 import concurrent.futures
 import os
 import sys
 import time
 
-from . import grading, results, sandbox
+from . import grading, i18n, report, results, sandbox
 from . import spec as specmod
-from .submission import student_id
+from .submission import link_outside, student_id
 
 SUBMISSION_EXTS = (".ipynb", ".py")
 
@@ -19,8 +22,9 @@ def _is_single_submission_dir(path):
     return len(files) == 1 and not subdirs
 
 
-def collect(paths):
-    """[(student, path)]: a file, a directory holding one, or a directory of those."""
+def _collect(paths):
+    """[(student, path, folder)]: folder is the submissions folder the path was found in (for a file
+    or a student's directory given by itself, the folder that holds it)."""
     found = []
     for path in paths:
         if os.path.isdir(path) and not _is_single_submission_dir(path):
@@ -29,17 +33,22 @@ def collect(paths):
                 if entry.startswith(".") or entry.startswith("_"):
                     continue
                 if os.path.isdir(full) or entry.endswith(SUBMISSION_EXTS):
-                    found.append((student_id(full), full))
+                    found.append((student_id(full), full, path))
         else:
-            found.append((student_id(path), path))
+            found.append((student_id(path), path, os.path.dirname(os.path.abspath(os.path.normpath(path)))))
     seen, unique = set(), []
-    for student, path in found:
+    for student, path, folder in found:
         if student in seen:
             print(f"warning: two submissions for student {student!r}; grading only {path}", file=sys.stderr)
-            unique = [(s, p) for s, p in unique if s != student]
+            unique = [u for u in unique if u[0] != student]
         seen.add(student)
-        unique.append((student, path))
+        unique.append((student, path, folder))
     return unique
+
+
+def collect(paths):
+    """[(student, path)]: a file, a directory holding one, or a directory of those."""
+    return [(student, path) for student, path, _ in _collect(paths)]
 
 
 def _progress(total):
@@ -50,43 +59,102 @@ def _progress(total):
         return None
 
 
+def plan(assignment, items, done, force=False):
+    """Which submissions to grade: (todo [(student, path, folder, fingerprint)], kept {student:
+    result}, changed {student: (old result, [what changed])}, gone [students with a result but no
+    submission]). A finished result is kept when its fingerprint (the submission's bytes, the
+    assignment's spec and references, the harness) is the same as now, unless force."""
+    assignment_fp = results.assignment_fingerprint(assignment)
+    todo, kept, changed = [], {}, {}
+    current = set()
+    for student, path, folder in items:
+        current.add(str(student))
+        fp = results.fingerprint(path, assignment, folder, assignment_fp)
+        old = done.get(student)
+        if old is not None and not force and old["extra_data"].get("fingerprint") == fp:
+            kept[student] = old
+            continue
+        if old is not None:
+            changed[student] = (old, ["--force"] if force else
+                                results.fingerprint_changes(old["extra_data"].get("fingerprint"), fp))
+        todo.append((student, path, folder, fp))
+    gone = sorted(str(s) for s in done if str(s) not in current)
+    return todo, kept, changed, gone
+
+
+def _isolation_line():
+    """How student code will run here (the configuration read from the environment)."""
+    try:
+        return sandbox.isolation_note(sandbox.uses_bwrap(sandbox.GraderConfig.from_env()))
+    except (AttributeError, TypeError):  # an older sandbox module
+        return sandbox.isolation_note(sandbox.bwrap_available())
+
+
+def _describe(changed):
+    reasons = collections.Counter(r for _, why in changed.values() for r in why)
+    return ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))
+
+
 def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", grade_one=None, quiet=False,
-                on_result=None):
-    """Grade every submission not yet graded in out_dir. Returns the list of all results and the
-    harness failures. on_result(result), if given, is called (from a grading thread) with each new
-    result once its files are written."""
+                on_result=None, force=False, submissions=None, summary=None):
+    """Grade every submission whose result in out_dir is missing or was computed from something
+    else (its fingerprint changed); force: all of them. Returns the results of the students given
+    (those of grades.csv) and the harness failures. on_result(result), if given, is called (from a
+    grading thread) with each new result once its files are written. submissions: [(student, path,
+    folder)] instead of collecting `paths`. summary: a dict filled with the run's counts."""
     spec = specmod.load_spec(assignment)
     os.makedirs(out_dir, exist_ok=True)
     stale = results.remove_stale_temporaries(out_dir)  # a killed run's half-written files
-    submissions = collect(paths)
+    items = list(submissions) if submissions is not None else _collect(paths)
     done = results.load_finished(out_dir, assignment)
-    todo = [(s, p) for s, p in submissions if s not in done]
+    todo, kept, changed, gone = plan(assignment, items, done, force=force)
+    current = [str(s) for s, _, _ in items]
     qnames = [q.name for q in spec.questions]
     jobs = jobs or os.cpu_count() or 1
+    counts = {"submissions": len(items), "new": len(todo) - len(changed), "changed": len(changed),
+              "unchanged": len(kept), "gone": len(gone), "to_grade": len(todo)}
+    note = (f"{assignment}: {len(items)} submissions, {counts['unchanged']} already graded (unchanged, kept), "
+            f"{len(todo)} to grade ({counts['new']} new, {counts['changed']} changed"
+            f"{': ' + _describe(changed) if changed else ''})")
     if not quiet:
-        print(f"{assignment}: {len(submissions)} submissions, {len(done)} already graded, {len(todo)} to grade, "
-              f"{jobs} in parallel", file=sys.stderr)
-        print(sandbox.isolation_note(), file=sys.stderr)
+        print(f"{note}, {jobs} in parallel", file=sys.stderr)
+        print(_isolation_line(), file=sys.stderr)
         if stale:
             print(f"removed {len(stale)} half-written file(s) left by an interrupted run", file=sys.stderr)
+        if gone:
+            print(f"{len(gone)} earlier result(s) whose submission is no longer given, left out of grades.csv "
+                  f"(their files are kept in {out_dir}): {', '.join(gone[:20])}{' ...' if len(gone) > 20 else ''}",
+                  file=sys.stderr)
     warm = len(todo) > 1  # several submissions share one compilation of the Keras network (spec.warmup)
     grade_one = grade_one or (lambda student, path: grading.grade_file(
         path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout, student=student, warm=warm))
-    running_csv = results.RunningCsv(out_dir, qnames, done.values())
+    running_csv = results.RunningCsv(out_dir, qnames, kept.values())
     bar = None if quiet else _progress(len(todo))
     started = time.perf_counter()
     failures = []
+    regraded = []
 
     def work(item):
-        student, path = item
+        student, path, folder, fp = item
         try:
-            result = grade_one(student, path)
+            outside = link_outside(path, folder)
+            if outside:  # never read, whichever grader (local, dask) would have read it
+                result = grading.failed_result(assignment, student, i18n.t("link_outside", lang, path=outside[0],
+                                                                           target=outside[1]),
+                                               time.perf_counter(), status="refused")
+            else:
+                result = grade_one(student, path)
+            result["extra_data"]["student"] = student
+            result["extra_data"]["fingerprint"] = fp
+            results.write_result(out_dir, result, lang)
         except Exception as exc:  # noqa: BLE001 - a harness error for one student must not stop the class
             failures.append((student, exc))
             return None
-        result["extra_data"]["student"] = student
-        results.write_result(out_dir, result, lang)
         running_csv.add(result)
+        if student in changed:
+            old = changed[student][0]
+            if abs(float(old.get("score") or 0) - float(result.get("score") or 0)) > 1e-9:
+                regraded.append((student, float(old.get("score") or 0), float(result.get("score") or 0)))
         if on_result is not None:
             on_result(result)
         return result
@@ -97,11 +165,28 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
                 bar.update(1)
     if bar is not None:
         bar.close()
-    all_results = results.write_csv(out_dir, assignment, qnames)
+    all_results = results.write_csv(out_dir, assignment, qnames, students=current)
+    regrade_path = os.path.join(out_dir, results.REGRADE_NAME)
+    if regraded:
+        results.atomic_write(regrade_path, results.regrade_text(regraded))
+    elif os.path.exists(regrade_path):
+        os.unlink(regrade_path)  # it would describe an earlier run
+    try:
+        report.write_report(out_dir, assignment, all_results, qnames, lang,
+                            harness_failures=[(s, f"{type(e).__name__}: {e}") for s, e in failures], run_note=note)
+    except Exception as exc:  # noqa: BLE001 - the grades are written; a page that failed is said, not fatal
+        print(f"warning: {report.REPORT_NAME} was not written: {type(exc).__name__}: {exc}", file=sys.stderr)
     if not quiet:
-        print(f"graded {len(todo)} in {time.perf_counter() - started:.1f} s; results in {out_dir}", file=sys.stderr)
+        print(f"graded {len(todo)} in {time.perf_counter() - started:.1f} s; results in {out_dir} "
+              f"(grades.csv, {report.REPORT_NAME})", file=sys.stderr)
+    if regraded and not quiet:
+        print(f"scores changed on regrading ({results.REGRADE_NAME}):", file=sys.stderr)
+        for student, old, new in sorted(regraded):
+            print(f"  {student}: {results._num(old)} -> {results._num(new)}", file=sys.stderr)
     for student, exc in failures:
         print(f"harness error while grading {student}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    if summary is not None:
+        summary.update(counts, regraded=sorted(regraded), gone=gone, failed=[s for s, _ in failures])
     return all_results, failures
 
 
@@ -112,11 +197,11 @@ def class_table(all_results, assignment):
     head = f"{'student':<{width}}  " + "  ".join(f"{n[:14]:>14}" for n in names) + f"  {'total':>7}"
     lines = [head, "-" * len(head)]
     for r in sorted(all_results, key=lambda r: str(r["extra_data"]["student"])):
-        by = {t["name"].split(".", 1)[-1]: t for t in r["tests"]}
+        by = results.question_scores(r)
         cells = []
         for n in names:
             t = by.get(n)
-            cells.append(f"{'-' if t is None else results._num(t['score']) + '/' + results._num(t['max_score']):>14}")
+            cells.append(f"{'-' if t is None else results._num(t[0]) + '/' + results._num(t[1]):>14}")
         lines.append(f"{str(r['extra_data']['student']):<{width}}  " + "  ".join(cells) +
                      f"  {results._num(r['score']):>7}")
     return "\n".join(lines)

@@ -43,6 +43,17 @@ def build_parser():
     g.add_argument("--lang", choices=("ko", "en"), default="en")
     g.add_argument("--nbgrader", metavar="COURSE_ROOT", help="grade submitted/<student>/<assignment>/ of an nbgrader course")
     g.add_argument("--dask-scheduler", metavar="ADDRESS", help="grade on a dask.distributed cluster")
+    g.add_argument("--force", action="store_true",
+                   help="grade every submission again (by default only those whose fingerprint changed)")
+
+    sim = sub.add_parser("similar", help="pairs of students whose own code is unusually alike (DIR/similarity.html)")
+    sim.add_argument("assignment", type=_assignment)
+    sim.add_argument("submissions", nargs="+")
+    sim.add_argument("--out", required=True)
+    sim.add_argument("--threshold", type=float, default=None,
+                     help="list a pair when the shared code is at least this fraction of either student's (default 0.5)")
+    sim.add_argument("--min-tokens", type=int, default=None, help="and at least this many shared tokens (default 80)")
+    sim.add_argument("--lang", choices=("ko", "en"), default="en")
 
     r = sub.add_parser("reference", help="rebuild the stored references from solutions/")
     r.add_argument("assignment", type=_assignment)
@@ -57,20 +68,74 @@ def build_parser():
     ni = nsub.add_parser("init", help="create an nbgrader course directory")
     ni.add_argument("course_root")
 
+    gs = sub.add_parser("gradescope", help="build the Gradescope autograder zip for one assignment")
+    gs.add_argument("assignment", type=_assignment)
+    gs.add_argument("--out", required=True, metavar="FILE.zip")
+    gs.add_argument("--hidden-visibility", choices=("hidden", "after_due_date", "after_published"),
+                    default="after_published", help="when students see the hidden cases' entries")
+    gs.add_argument("--lang", choices=("ko", "en"), default="en", help="language of the feedback")
+
     d = sub.add_parser("demo", help="grade the bundled sample class and print the table")
     d.add_argument("--out", default="demo-out")
     d.add_argument("-j", "--jobs", type=int, default=None)
     return p
 
 
+def _check_usage(args, key, **params):
+    from . import i18n
+    print(f"autograder check: error: {i18n.t(key, args.lang, **params)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _unknown_questions(args, assignment, questions):
+    """The usage error for questions the assignment does not have, else None."""
+    known = [q.name for q in specmod.load_spec(assignment).questions]
+    unknown = [q for q in questions if q not in known]
+    if unknown:
+        return _check_usage(args, "check_unknown_question", names=", ".join(unknown), assignment=assignment,
+                            known=", ".join(known))
+    return None
+
+
 def cmd_check(args):
+    """Exit 2, with a specific message, for a missing or unreadable file, an unknown question or
+    assignment, or a file that could not be checked as the assignment (another assignment's
+    notebook, a link out of its folder)."""
     from . import grading
-    result = grading.grade_file(args.submission, assignment=args.assignment, include_hidden=False, lang=args.lang,
-                                questions=args.question)
+    from .submission import peek_assignment
+    path = args.submission
+    if not os.path.lexists(path):
+        return _check_usage(args, "check_no_file", path=path)
+    try:
+        if os.path.isdir(path):
+            os.listdir(path)
+        else:
+            with open(path, "rb") as fh:
+                fh.read(1)
+    except OSError as exc:
+        return _check_usage(args, "check_unreadable", path=path, error=exc.strerror or type(exc).__name__)
+    assignment = args.assignment or peek_assignment(path)
+    if assignment and assignment not in specmod.ASSIGNMENTS:
+        return _check_usage(args, "check_unknown_assignment", name=assignment, known=", ".join(specmod.ASSIGNMENTS))
+    questions = None
+    if args.question:  # `-q backward` or `-q 03_backprop.backward`
+        questions = [q.split(".", 1)[1] if "." in q and q.split(".", 1)[0] in specmod.ASSIGNMENTS else q
+                     for q in args.question]
+        if assignment and (code := _unknown_questions(args, assignment, questions)) is not None:
+            return code
+    result = grading.grade_file(path, assignment=args.assignment, include_hidden=False, lang=args.lang,
+                                questions=questions)
+    extra = result.get("extra_data", {})
+    if questions and not assignment and extra.get("assignment") in specmod.ASSIGNMENTS:
+        if (code := _unknown_questions(args, extra["assignment"], questions)) is not None:
+            return code
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
-        return EXIT_OK
-    print(format_check(result, args.lang))
+    else:
+        print(format_check(result, args.lang))
+    if extra.get("status", "graded") != "graded":
+        reason = (result.get("output") or str(extra.get("status"))).splitlines()[0]
+        return _check_usage(args, "check_not_checked", reason=reason)
     return EXIT_OK
 
 
@@ -94,7 +159,8 @@ def cmd_grade(args):
     if args.nbgrader:
         from . import nbgrader_bridge
         return nbgrader_bridge.grade_course(args.assignment, args.nbgrader, out_dir=args.out, jobs=args.jobs,
-                                            timeout=args.timeout, lang=args.lang, scheduler=args.dask_scheduler)
+                                            timeout=args.timeout, lang=args.lang, scheduler=args.dask_scheduler,
+                                            force=args.force)
     if not args.out:
         print("autograder grade: error: --out DIR is required (or --nbgrader COURSE_ROOT)", file=sys.stderr)
         return EXIT_USAGE
@@ -111,9 +177,24 @@ def cmd_grade(args):
         from . import cluster
         grade_one = cluster.remote_grader(args.dask_scheduler, args.assignment, args.timeout, args.lang)
     all_results, failures = batch.grade_class(args.assignment, args.submissions, args.out, jobs=args.jobs,
-                                              timeout=args.timeout, lang=args.lang, grade_one=grade_one)
+                                              timeout=args.timeout, lang=args.lang, grade_one=grade_one,
+                                              force=args.force)
     print(batch.class_table(all_results, args.assignment))
     return EXIT_HARNESS if failures else EXIT_OK
+
+
+def cmd_similar(args):
+    missing = [s for s in args.submissions if not os.path.lexists(s)]
+    if missing:
+        print(f"autograder similar: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.threshold is not None and not 0.0 < args.threshold <= 1.0:
+        print("autograder similar: error: --threshold is a fraction in (0, 1]", file=sys.stderr)
+        return EXIT_USAGE
+    from . import similar
+    kwargs = {k: v for k, v in (("threshold", args.threshold), ("min_tokens", args.min_tokens)) if v is not None}
+    similar.run(args.assignment, args.submissions, args.out, lang=args.lang, **kwargs)
+    return EXIT_OK
 
 
 def cmd_reference(args):
@@ -129,6 +210,19 @@ def cmd_release(args):
 def cmd_nbgrader(args):
     from . import nbgrader_bridge
     return nbgrader_bridge.init_course(args.course_root)
+
+
+def cmd_gradescope(args):
+    from . import gradescope
+    try:
+        members = gradescope.build_zip(args.assignment, args.out, hidden_visibility=args.hidden_visibility,
+                                       lang=args.lang)
+    except ValueError as exc:
+        print(f"autograder gradescope: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
+    print(f"Gradescope autograder for {args.assignment} in {args.out} ({len(members)} files; hidden cases "
+          f"{args.hidden_visibility}): upload it as the assignment's autograder (Configure Autograder, Zip file upload)")
+    return EXIT_OK
 
 
 def cmd_demo(args):
@@ -155,7 +249,8 @@ def cmd_demo(args):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     handlers = {"check": cmd_check, "grade": cmd_grade, "reference": cmd_reference, "release": cmd_release,
-                "nbgrader": cmd_nbgrader, "demo": cmd_demo}
+                "nbgrader": cmd_nbgrader, "gradescope": cmd_gradescope, "demo": cmd_demo,
+                "similar": cmd_similar}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -18,6 +18,22 @@ class Verdict:
     def fail(cls, key, **params):
         return cls(False, key, params)
 
+    @property
+    def kind(self):
+        """The kind of failure, all that a hidden case tells the student (never a number derived
+        from its expected value): missing, not_attempted, type, shape, dtype, value, warning, time,
+        raised, changed_input, structure, crash, skipped."""
+        return KINDS.get(self.key, "value")
+
+
+KINDS = {"passed": "passed", "not_attempted": "not_attempted", "missing_function": "missing", "type": "type",
+         "length": "type", "keys": "type", "shape": "shape", "dtype": "dtype", "value": "value",
+         "value_public": "value", "relerr": "value", "nonfinite": "value", "keras_fit": "value",
+         "threshold": "value", "warned": "warning", "call_timeout": "time", "question_timeout": "time",
+         "timeout": "time", "raised": "raised", "mutated": "changed_input", "structure": "structure",
+         "keras": "structure", "output_printed": "structure", "crash": "crash", "limit": "crash",
+         "skipped_after_timeout": "skipped", "reference_failed": "raised"}
+
 
 PASS = Verdict(True)
 

@@ -20,7 +20,6 @@ import os
 import queue
 import shutil
 import sys
-import tempfile
 import threading
 
 from . import batch, results, submission
@@ -149,16 +148,30 @@ def _ensure_notebook_in_db(gb, assignment, course_root):
 
 
 def _timestamp(folder):
+    """(timestamp text, problem): the submission's timestamp.txt when nbgrader can read it; otherwise
+    None and why (a missing file is no problem: the submission is recorded without a timestamp)."""
     path = os.path.join(folder, "timestamp.txt")
-    if os.path.exists(path):
+    if not os.path.exists(path):
+        return None, None
+    try:
         with open(path, encoding="utf-8") as fh:
-            return fh.read().strip()
-    return None
+            text = fh.read(200).strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"timestamp.txt cannot be read ({type(exc).__name__}: {exc})"
+    try:
+        from nbgrader.utils import parse_utc
+        parse_utc(text)
+    except Exception as exc:  # noqa: BLE001 - dateutil raises several kinds
+        return None, f"timestamp.txt is not a time nbgrader reads ({text[:60]!r}: {type(exc).__name__})"
+    return text, None
 
 
-def record_in_gradebook(gb, assignment, result, course_root):
-    """Write one harness result into nbgrader's gradebook. Returns {grade_id: score} written."""
+def record_in_gradebook(gb, assignment, result, course_root, notes=None):
+    """Write one harness result into nbgrader's gradebook. Returns {grade_id: score} written; what
+    went wrong that did not stop it (a bad timestamp.txt, a grade cell the gradebook lacks) is
+    appended to `notes`."""
     from nbgrader.api import MissingEntry
+    notes = [] if notes is None else notes
     student = str(result["extra_data"]["student"])
     gb.update_or_create_student(student)
     try:
@@ -166,54 +179,85 @@ def record_in_gradebook(gb, assignment, result, course_root):
     except MissingEntry:
         _ensure_notebook_in_db(gb, assignment, course_root)
         kwargs = {}
-        ts = _timestamp(os.path.join(course_root, "submitted", student, assignment))
+        ts, problem = _timestamp(os.path.join(course_root, "submitted", student, assignment))
+        if problem:
+            notes.append(f"{problem}; recorded without a timestamp")
         if ts:
             kwargs["timestamp"] = ts
         gb.add_submission(assignment, student, **kwargs)
     written = {}
-    for test in result["tests"]:
-        qname = test["name"].split(".", 1)[-1]
+    for qname, (score, _) in results.question_scores(result).items():  # public and hidden entries summed
         try:
             grade = gb.find_grade(qname, assignment, assignment, student)
         except MissingEntry:
-            print(f"warning: no grade cell {qname!r} in the gradebook for {assignment}; "
-                  f"run `nbgrader generate_assignment {assignment}`", file=sys.stderr)
+            notes.append(f"no grade cell {qname!r} in the gradebook for {assignment}; "
+                         f"run `nbgrader generate_assignment {assignment}`")
             continue
-        grade.auto_score = float(test["score"])
+        grade.auto_score = float(score)
         grade.needs_manual_grade = False
-        written[qname] = float(test["score"])
+        written[qname] = float(score)
     gb.db.commit()
     return written
 
 
 def feedback_html(result, lang="en"):
-    md = results.feedback_text(result, lang)
-    try:
-        from nbconvert.filters.markdown import markdown2html
-        body = markdown2html(md)
-    except Exception:  # noqa: BLE001 - any renderer problem: fall back to preformatted text
-        body = f"<pre>{html.escape(md)}</pre>"
-    title = html.escape(f"{result['extra_data'].get('assignment')} — {result['extra_data'].get('student')}")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title>"
+    """The student's feedback as a page of its own; everything from the result is escaped (a
+    student's printed output, exception text and name are text, never markup)."""
+    e = lambda x: html.escape(str(x), quote=True)  # noqa: E731
+    extra = result["extra_data"]
+    num = results._num
+    title = f"{extra.get('assignment')} — {extra.get('student')}"
+    head = ("문항", "점수", "결과") if lang == "ko" else ("question", "score", "status")
+    rows = []
+    for t in result["tests"]:
+        status = t["status"]
+        if t.get("extra_data", {}).get("not_attempted"):
+            status = "미구현" if lang == "ko" else "not attempted"
+        rows.append(f"<tr><td>{e(t['name'])}</td><td>{num(t['score'])} / {num(t['max_score'])}</td><td>{e(status)}</td></tr>")
+    parts = [f"<h1>{e(('채점 결과' if lang == 'ko' else 'Feedback') + ': ' + title)}</h1>",
+             f"<p><b>{num(result['score'])} / {num(result['max_score'])}</b></p>",
+             "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"]
+    for t in result["tests"]:
+        parts.append(f"<h2>{e(t['name'])} ({num(t['score'])} / {num(t['max_score'])})</h2><pre>{e(t['output'] or '')}</pre>")
+    if result.get("output"):
+        parts.append(f"<h2>{'기타' if lang == 'ko' else 'Notes'}</h2><pre>{e(result['output'])}</pre>")
+    if extra.get("sandbox"):
+        parts.append(f"<p><i>{e(extra['sandbox'])}</i></p>")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{e(title)}</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
             "pre{background:#f6f8fa;padding:.6em;white-space:pre-wrap}</style></head>\n"
-            f"<body>\n{body}\n</body></html>\n")
+            "<body>\n" + "\n".join(parts) + "\n</body></html>\n")
 
 
-def write_feedback(course_root, assignment, result, lang="en"):
+def _write_if_changed(path, text):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            if fh.read() == text:
+                return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    results.atomic_write(path, text)
+    return True
+
+
+def write_feedback(course_root, assignment, result, lang="en", notes=None):
     """feedback/<student>/<assignment>/<assignment>.html, with the submission's timestamp.txt and
-    submission_secret.txt beside it (what `nbgrader release_feedback` reads)."""
+    submission_secret.txt beside it (what `nbgrader release_feedback` reads). A file already as it
+    should be is not rewritten; a timestamp.txt nbgrader cannot read is replaced by the time now."""
+    notes = [] if notes is None else notes
     student = str(result["extra_data"]["student"])
     folder = os.path.join(course_root, "feedback", student, assignment)
     os.makedirs(folder, exist_ok=True)
-    results.atomic_write(os.path.join(folder, f"{assignment}.html"), feedback_html(result, lang))
+    _write_if_changed(os.path.join(folder, f"{assignment}.html"), feedback_html(result, lang))
     submitted = os.path.join(course_root, "submitted", student, assignment)
-    for name in ("timestamp.txt", "submission_secret.txt"):
-        src = os.path.join(submitted, name)
-        if os.path.exists(src):
-            shutil.copy2(src, os.path.join(folder, name))
-    if not os.path.exists(os.path.join(folder, "timestamp.txt")):
+    ts, problem = _timestamp(submitted)
+    if ts:
+        _write_if_changed(os.path.join(folder, "timestamp.txt"), ts)
+    secret = os.path.join(submitted, "submission_secret.txt")
+    if os.path.isfile(secret) and not os.path.islink(secret):
+        shutil.copy2(secret, os.path.join(folder, "submission_secret.txt"))
+    if not ts and (problem or not os.path.exists(os.path.join(folder, "timestamp.txt"))):
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
         results.atomic_write(os.path.join(folder, "timestamp.txt"), now)
 
@@ -248,13 +292,18 @@ def _import_in_background(*modules):
 class GradebookWriter:
     """Records results in nbgrader's gradebook and writes their HTML feedback from one thread of its
     own (the gradebook's database session is used by that thread only), while the sandboxes go on
-    grading: the run does not end with a queue of gradebook writes."""
+    grading: the run does not end with a queue of gradebook writes. One student's failure (a
+    gradebook error, a feedback folder that cannot be written) is that student's alone: it is kept
+    in `errors` with its reason and the others are recorded; `notes` holds what was recorded with a
+    caveat (a bad timestamp.txt). Only a gradebook that cannot be opened at all stops the writer."""
 
     _DONE = object()
 
     def __init__(self, course_root, assignment, lang="en"):
         self.root, self.assignment, self.lang = course_root, assignment, lang
         self.recorded = set()
+        self.errors = {}     # student -> reason: not (wholly) recorded
+        self.notes = {}      # student -> [caveats]
         self.error = None
         self._queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="gradebook-writer", daemon=True)
@@ -263,30 +312,51 @@ class GradebookWriter:
     def put(self, result):
         self._queue.put(result)
 
+    def _one(self, gb, result):
+        student = str(result["extra_data"]["student"])
+        if student in self.recorded:
+            return
+        notes = []
+        try:
+            record_in_gradebook(gb, self.assignment, result, self.root, notes)
+        except Exception as exc:  # noqa: BLE001 - this student's alone
+            try:
+                gb.db.rollback()
+            except Exception:  # noqa: BLE001
+                pass
+            self.errors[student] = f"gradebook: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+            return
+        self.errors.pop(student, None)  # recorded now (an earlier try of the same result may have failed)
+        self.recorded.add(student)
+        try:
+            write_feedback(self.root, self.assignment, result, self.lang, notes)
+        except Exception as exc:  # noqa: BLE001 - this student's alone
+            self.errors[student] = f"feedback: {type(exc).__name__}: {exc}"
+        if notes:
+            self.notes[student] = notes
+
     def _run(self):
         try:
             with gradebook(self.root) as gb:
                 while (result := self._queue.get()) is not self._DONE:
-                    student = str(result["extra_data"]["student"])
-                    if student in self.recorded:
-                        continue
-                    record_in_gradebook(gb, self.assignment, result, self.root)
-                    write_feedback(self.root, self.assignment, result, self.lang)
-                    self.recorded.add(student)
+                    self._one(gb, result)
         except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread by close()
             self.error = exc
 
     def close(self):
-        """Wait until everything put is recorded; raise what the writer met, if anything."""
+        """Wait until everything put is recorded; raise what stopped the writer, if anything."""
         self._queue.put(self._DONE)
         self._thread.join()
         if self.error is not None:
             raise self.error
 
 
-def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None, lang="en", scheduler=None):
+def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None, lang="en", scheduler=None,
+                 force=False):
+    """Grade submitted/<student>/<assignment>/ like `grade` (by content: only what changed, unless
+    force), then record every current result in the gradebook and write its HTML feedback."""
     from . import grading
-    _import_in_background("nbgrader.api", "nbconvert.filters.markdown")
+    _import_in_background("nbgrader.api", "nbgrader.utils")
     _tools_on_path()
     root = os.path.abspath(course_root)
     if not os.path.isdir(root):
@@ -298,27 +368,28 @@ def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None,
         print(f"no submissions in {os.path.join(root, 'submitted', '<student>', assignment)}", file=sys.stderr)
     if scheduler:
         from . import cluster
-        remote = cluster.remote_grader(scheduler, assignment, timeout, lang)
-        grade_one = lambda student, path: remote(student, subs.get(student, path))  # noqa: E731
+        grade_one = cluster.remote_grader(scheduler, assignment, timeout, lang)
     else:
         grade_one = lambda student, path: grading.grade_file(  # noqa: E731
-            subs.get(student, path), assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
+            path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
             student=student, warm=len(subs) > 1)
-    # batch.collect names a student by the folder's name: stage one link per student.
-    with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as staging:
-        for student, path in subs.items():
-            os.symlink(os.path.dirname(path) if path.endswith(".ipynb") else path, os.path.join(staging, student),
-                       target_is_directory=True)
-        writer = GradebookWriter(root, assignment, lang)
-        try:
-            all_results, failures = batch.grade_class(assignment, [staging], out_dir, jobs=jobs, timeout=timeout,
-                                                      lang=lang, grade_one=grade_one, on_result=writer.put)
-            all_results = [r for r in all_results if str(r["extra_data"]["student"]) in subs]
-            for result in all_results:  # those an earlier, interrupted run graded (the others are skipped)
-                writer.put(result)
-        finally:
-            writer.close()  # what was graded is in the gradebook even if the run was interrupted
+    folder = os.path.join(root, "submitted")  # a link out of it is refused, never read
+    items = [(student, path, folder) for student, path in subs.items()]
+    writer = GradebookWriter(root, assignment, lang)
+    try:
+        all_results, failures = batch.grade_class(assignment, [], out_dir, jobs=jobs, timeout=timeout, lang=lang,
+                                                  grade_one=grade_one, on_result=writer.put, force=force,
+                                                  submissions=items)
+        for result in all_results:  # those an earlier run graded (the others are skipped: recorded already)
+            writer.put(result)
+    finally:
+        writer.close()  # what was graded is in the gradebook even if the run was interrupted
     print(batch.class_table(all_results, assignment))
-    print(f"scores written to the gradebook ({config_values(root)[0]}); feedback in {os.path.join(root, 'feedback')}",
-          file=sys.stderr)
-    return 1 if failures else 0
+    for student, notes in sorted(writer.notes.items()):
+        for note in notes:
+            print(f"warning: {student}: {note}", file=sys.stderr)
+    for student, reason in sorted(writer.errors.items()):
+        print(f"error: {student} is not (wholly) recorded: {reason}", file=sys.stderr)
+    print(f"scores written to the gradebook ({config_values(root)[0]}) for {len(writer.recorded)} student(s); "
+          f"feedback in {os.path.join(root, 'feedback')}", file=sys.stderr)
+    return 1 if failures or writer.errors else 0

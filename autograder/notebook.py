@@ -1,14 +1,30 @@
-"""`check(...)` for a notebook cell: runs one question's public cases against the functions defined
-in the student's own kernel, shows a table, and raises AssertionError when a case fails (which is
-how stock `nbgrader autograde` scores its grade cells). Uses the same comparisons as the TA's
-grader; never needs the solutions.
+"""What the notebooks import: `check(...)` for a check cell and `data_path(...)` for a data file.
+
+`check("03_backprop.backward")` runs one question's public cases against the functions defined in
+the student's own kernel and shows a table in the notebook's language (Korean unless
+AUTOGRADER_LANG says otherwise), with the hint visible and scores written as in every result
+(results' number format). Uses the same comparisons as the TA's grader; never needs the solutions.
+
+A failing check does not stop Restart & Run All: the table shows the failure and the cell ends
+normally. Under nbgrader's own `autograde` or `validate` (nbgrader sets NBGRADER_EXECUTION in the
+kernel's environment for both, see nbgrader's FAQ) the check cell raises CheckFailed, which is how
+stock nbgrader scores a grade cell. AUTOGRADER_CHECK_RAISE=1 makes it raise anywhere, =0 never.
+
+`data_path("dataset2.csv")` finds a data file without copying it: beside the notebook (the kernel's
+working directory), in a `data/` folder there or in any folder above it (the repository and the
+student bundle both keep `data/` next to `assignments/`), or in the installed package's copy of the
+bundle (`autograder/_bundle/data/`).
 """
 import html
 import inspect
 import os
+import shutil
+import tempfile
 
 from . import grading, i18n, references
 from . import spec as specmod
+
+NBGRADER_RUNS = ("autograde", "validate")
 
 
 class CheckFailed(AssertionError):
@@ -24,8 +40,31 @@ def _caller_namespace():
         del frame
 
 
+def _lang(lang=None):
+    lang = lang or os.environ.get("AUTOGRADER_LANG") or "ko"
+    return "en" if lang.lower().startswith("en") else "ko"
+
+
+def _num(x):
+    """A score as results write it (11.7857 -> 11.79, 10.0 -> 10)."""
+    try:
+        from .results import _num as fmt
+        return fmt(x)
+    except ImportError:  # pragma: no cover - the same rule, if results is ever moved
+        x = float(x)
+        return str(int(x)) if x.is_integer() else f"{x:.2f}"
+
+
+def should_raise():
+    """True when a failing check cell must raise: under nbgrader's autograde / validate."""
+    forced = os.environ.get("AUTOGRADER_CHECK_RAISE", "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    return os.environ.get("NBGRADER_EXECUTION", "") in NBGRADER_RUNS
+
+
 def run_check(qualified, namespace, lang=None):
-    lang = lang or os.environ.get("AUTOGRADER_LANG", "ko")
+    lang = _lang(lang)
     assignment, _, qname = qualified.partition(".")
     spec = specmod.load_spec(assignment)
     question = spec.question(qname)
@@ -38,42 +77,94 @@ def run_check(qualified, namespace, lang=None):
         except (TypeError, OSError):
             pass
     old = os.getcwd()
-    entry = grading.run_question(grading.InProcess(namespace), question, refs.get(qname, []), cells=cells or None,
-                                 lang=lang)
-    os.chdir(old)
+    # the cases name the spec's data files as the sandbox holds them (in the working directory):
+    # run them in a scratch directory with links to the files found as data_path finds them
+    scratch = tempfile.mkdtemp(prefix="autograder-check-")
+    try:
+        for name, rel in spec.data_files.items():
+            try:
+                src = os.path.abspath(os.path.join(old, data_path(os.path.basename(rel), start=old)))
+            except FileNotFoundError:
+                src = specmod.resource_path(rel)
+            if os.path.exists(src):
+                os.symlink(src, os.path.join(scratch, name))
+        os.chdir(scratch)
+        result = grading.run_question(grading.InProcess(namespace, assignment), question, refs.get(qname, []),
+                                      cells=cells or None, lang=lang)
+    finally:
+        os.chdir(old)
+        shutil.rmtree(scratch, ignore_errors=True)
+    if isinstance(result, dict):           # a test entry already
+        entry = result
+    else:                                  # a QuestionResult: its public entry (the check has no hidden case)
+        entries = grading.question_entries(assignment, result, lang)
+        entry = next((e for e in entries if e.get("extra_data", {}).get("public", True)), entries[0])
     entry["name"] = qualified
     return entry
 
 
 class _Report:
+    """The check's table: one row per public case, then the notes (not attempted, structure rule,
+    hint) in plain sight."""
+
     def __init__(self, entry, lang):
         self.entry, self.lang = entry, lang
+        self.rows, self.notes = self._split()
 
-    def _rows(self):
+    def _split(self):
+        cases = self.entry.get("extra_data", {}).get("cases", [])
+        lines = (self.entry.get("output") or "").splitlines()
+        case_lines = [l for l in lines if l[:1] in ("✓", "✗")]
+        notes = [l for l in lines if l[:1] not in ("✓", "✗") and l.strip()]
         rows = []
-        for case in self.entry["extra_data"]["cases"]:
-            rows.append((case["name"], case["passed"], case["message"]))
-        return rows
+        for i, case in enumerate(cases):
+            message = case.get("message", "")
+            if len(case_lines) == len(cases):   # the line in the chosen language, written by the grader
+                line = case_lines[i]
+                label = case["name"] if case.get("public", True) else \
+                    f"{i18n.t('hidden_case', self.lang)}: {case['name']}"
+                prefix = f"{line[:1]} {label}"
+                message = line[len(prefix):].lstrip(": ").strip() if line.startswith(prefix) else line[2:]
+            rows.append((case["name"], bool(case.get("passed")), "" if case.get("passed") else message))
+        return rows, notes
+
+    def _head(self):
+        e = self.entry
+        return i18n.t("score_line", self.lang, name=e["name"], score=_num(e["score"]), max_score=_num(e["max_score"]))
+
+    def _summary(self):
+        e = self.entry
+        if e["status"] == "passed":
+            return i18n.t("check_all_passed", self.lang)
+        return i18n.t("check_some_failed", self.lang)
 
     def _repr_html_(self):
-        e = self.entry
-        color = "#1a7f37" if e["status"] == "passed" else "#cf222e"
-        head = (f"<b>{html.escape(e['name'])}</b>: <span style='color:{color}'>{e['score']:g} / {e['max_score']:g}</span>")
-        rows = "".join(f"<tr><td>{'✓' if ok else '✗'}</td><td>{html.escape(name)}</td><td>{html.escape(msg)}</td></tr>"
-                       for name, ok, msg in self._rows())
-        out = html.escape(e["output"]).replace("\n", "<br>")
-        return (f"<div>{head}<table><tr><th></th><th>case</th><th>message</th></tr>{rows}</table>"
-                f"<details><summary>feedback</summary><div style='font-family:monospace'>{out}</div></details></div>")
+        e, term = self.entry, (lambda k: i18n.term(k, self.lang))
+        ok = e["status"] == "passed"
+        color = "#1a7f37" if ok else "#cf222e"
+        head = (f"<b>{html.escape(e['name'])}</b>: <span style='color:{color};font-weight:bold'>"
+                f"{_num(e['score'])} / {_num(e['max_score'])}</span> — {html.escape(self._summary())}")
+        rows = "".join(
+            f"<tr><td style='color:{'#1a7f37' if passed else '#cf222e'}'>{'✓' if passed else '✗'}</td>"
+            f"<td style='text-align:left'>{html.escape(name)}</td><td style='text-align:left'>{html.escape(msg)}</td></tr>"
+            for name, passed, msg in self.rows)
+        table = (f"<table><tr><th></th><th style='text-align:left'>{term('public_case')}</th>"
+                 f"<th style='text-align:left'>{term('message')}</th></tr>{rows}</table>") if self.rows else ""
+        notes = "".join(f"<p style='margin:.3em 0'>{html.escape(n)}</p>" for n in self.notes)
+        return f"<div lang='{self.lang}'><p>{head}</p>{table}{notes}</div>"
 
     def __repr__(self):
-        e = self.entry
-        return f"{e['name']}: {e['score']:g} / {e['max_score']:g}\n{e['output']}"
+        out = [f"{self._head()} — {self._summary()}"]
+        for name, passed, msg in self.rows:
+            out.append(f"  {'✓' if passed else '✗'} {name}" + (f": {msg}" if msg else ""))
+        out += [f"  {n}" for n in self.notes]
+        return "\n".join(out)
 
 
 def check(qualified, namespace=None, lang=None):
     """check("03_backprop.backward"): public cases of one question, in this kernel."""
     namespace = namespace if namespace is not None else _caller_namespace()
-    lang = lang or os.environ.get("AUTOGRADER_LANG", "ko")
+    lang = _lang(lang)
     entry = run_check(qualified, namespace, lang)
     report = _Report(entry, lang)
     try:
@@ -81,6 +172,31 @@ def check(qualified, namespace=None, lang=None):
         display(report)
     except ImportError:  # pragma: no cover
         print(repr(report))
-    if entry["status"] != "passed":
-        raise CheckFailed(f"{qualified}: {entry['score']:g} / {entry['max_score']:g} — {i18n.t('failed', lang)}")
+    if entry["status"] != "passed" and should_raise():
+        raise CheckFailed(i18n.t("check_failed", lang, name=qualified, score=_num(entry["score"]),
+                                 max_score=_num(entry["max_score"])))
     return None
+
+
+def data_path(name, start=None):
+    """The path of data file `name` (e.g. "dataset2.csv"), found without copying it; see the module
+    docstring for where it looks. Raises FileNotFoundError saying where it looked."""
+    here = os.path.abspath(start or os.getcwd())
+    tried = []
+    candidates = [os.path.join(here, name)]
+    folder = here
+    while True:
+        candidates.append(os.path.join(folder, "data", name))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    candidates.append(os.path.join(specmod.BUNDLE_DIR, "data", name))
+    candidates.append(os.path.join(specmod.repo_root(), "data", name))
+    for path in candidates:
+        tried.append(path)
+        if os.path.isfile(path):
+            rel = os.path.relpath(path, here)
+            return rel if not rel.startswith(os.pardir * 4) else path
+    raise FileNotFoundError(f"{name}: 데이터 파일을 찾지 못했습니다 / data file not found (looked in: "
+                            + ", ".join(tried[:4]) + ", ...)")

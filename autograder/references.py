@@ -15,7 +15,7 @@ import tempfile
 import numpy as np
 
 from . import spec as specmod
-from . import wire, worker
+from .child import wire, worker
 
 
 
@@ -48,6 +48,22 @@ def solution_namespace(assignment):
     ns = {"__name__": f"solution_{assignment}"}
     exec(compile(source, solution_path(assignment), "exec"), ns)
     return ns
+
+
+_functions = {}
+
+
+def solution_functions(assignment):
+    """{name: function} of solutions/<assignment>.py, loaded once per process, for the trusted side
+    only (injected helpers are served from here, never sent to a sandbox); {} where the
+    solutions are not here (the student bundle, the Gradescope zip)."""
+    if assignment not in _functions:
+        try:
+            ns = solution_namespace(assignment)
+        except FileNotFoundError:
+            ns = {}
+        _functions[assignment] = {k: v for k, v in ns.items() if callable(v) and not k.startswith("_")}
+    return _functions[assignment]
 
 
 def provenance(assignment, device, seed, extra=None):
@@ -92,7 +108,7 @@ def build(assignment, device="cpu", seed=None, write=True):
                 cases += list(q.hidden(rng))
             for case in cases:
                 encoded = specmod.encode_call(case.call)
-                reply = worker.perform_call(ns, encoded, timeout=None)
+                reply = worker.perform_call(ns, encoded, timeout=None, table=worker.probe_table(assignment))
                 if not reply["ok"]:
                     raise RuntimeError(f"the solution failed on {assignment}.{q.name} / {case.name}: {reply['error']}")
                 value = wire.decode(reply["value"])
@@ -117,7 +133,8 @@ def _use_sandbox_env(spec, device):
     and a correct student's training are then the same computation). On --device gpu, JAX may use
     the GPU; on the CPU it is single-threaded as in the sandbox."""
     from . import sandbox
-    env, note = specmod.sandbox_env(spec)
+    from .config import GraderConfig
+    env, note = specmod.sandbox_env(spec, GraderConfig.from_env().keras_backend)
     if note:
         print(note, file=sys.stderr)
     wanted = env.get("KERAS_BACKEND")

@@ -14,8 +14,8 @@ import sys
 
 from . import spec as specmod
 
-INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py")
-EXCLUDE = ("hidden.json", "hidden.py", "secret*", "__pycache__", "*.pyc", "_bundle", ".*")
+INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py", "gradescope.py")
+EXCLUDE = ("hidden.json", "hidden.py", "samples.py", "secret*", "__pycache__", "*.pyc", "_bundle", ".*")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 PYPROJECT = '''\
@@ -62,7 +62,8 @@ README = '''\
    ```
 2. 노트북 열기: `jupyter lab assignments/03_backprop.ipynb` (또는 VS Code / Colab).
    `# YOUR CODE HERE` 와 `raise NotImplementedError()` 를 지우고 함수를 완성하세요.
-   과제 05 는 `dataset2.csv` 를 노트북과 같은 폴더에서 읽습니다 (`data/dataset2.csv` 를 복사하세요).
+   노트북은 `assignments/` 에 둔 채로 여세요. 과제 05 는 `data/dataset2.csv` 를 복사하지 않고 찾아 읽습니다
+   (`data_path("dataset2.csv")`: 노트북 옆, 그 위쪽 폴더의 `data/`, 설치한 패키지 안의 사본 순서).
 3. 확인: 각 문항 아래의 확인 셀(`check("03_backprop.backward")`)을 실행하거나, 터미널에서
 
    ```
@@ -71,8 +72,12 @@ README = '''\
    autograder check 03_backprop.ipynb --lang ko       # 한국어 메시지
    ```
 
-   공개 사례(public case)만 확인합니다. 실제 채점에는 공개되지 않은 사례(hidden case)도 쓰이므로
-   공개 사례를 모두 통과해도 만점이 보장되지는 않습니다. 잠긴 셀(확인 셀 등)은 고치지 마세요.
+   확인 셀은 공개 사례(public case)만 확인하고, 통과하지 못해도 오류를 내지 않으므로 Restart & Run All 은
+   끝까지 갑니다. 실제 채점에는 비공개 사례(hidden case)도 쓰이므로 공개 사례를 모두 통과해도 만점이
+   보장되지는 않습니다. 잠긴 셀(확인 셀 등)은 고치지 마세요.
+4. 셀에 관한 규칙: 채점기는 노트북의 코드 셀을 모두 실행하고, 처음부터 있던 확인 셀과 시연 셀 가운데 고치지
+   않은 것만 뺍니다. 새로 만든 셀도 실행되므로 실험한 셀은 제출 전에 지우세요.
+5. 노트북 끝의 서술형 문항은 조교가 직접 채점합니다 (자동 채점 100점과 따로 더해집니다).
 
 ## English
 
@@ -83,8 +88,9 @@ README = '''\
    pip install ".[keras]"        # without the Keras exercise (05): pip install .
    ```
 2. Open a notebook: `jupyter lab assignments/03_backprop.ipynb` (or VS Code / Colab). Replace each
-   `# YOUR CODE HERE` / `raise NotImplementedError()` with your code. Exercise 05 reads
-   `dataset2.csv` from the notebook's folder (copy `data/dataset2.csv` there).
+   `# YOUR CODE HERE` / `raise NotImplementedError()` with your code. Keep the notebooks in
+   `assignments/`: exercise 05 finds `data/dataset2.csv` without copying (`data_path("dataset2.csv")`
+   looks beside the notebook, in `data/` there or in any folder above, then in the installed package).
 3. Check your work: run the check cell under each question (`check("03_backprop.backward")`), or
    from a terminal:
 
@@ -94,8 +100,12 @@ README = '''\
    autograder check 03_backprop.ipynb --lang ko       # messages in Korean
    ```
 
-   The check uses the public cases only; grading also uses hidden cases, so passing every public
-   case does not guarantee full marks. Do not edit the locked cells (the check cells and others).
+   The check uses the public cases only and does not raise when one fails, so Restart & Run All
+   goes to the end; grading also uses hidden cases, so passing every public case does not
+   guarantee full marks. Do not edit the locked cells (the check cells and others).
+4. Extra cells: the grader runs every code cell of your notebook except the template's check and
+   demo cells that you left unchanged; a new cell runs too, so delete your experiments before you submit.
+5. The written questions at the end of each notebook are graded by hand (points on top of the 100).
 
 ## Contents
 

@@ -4,6 +4,8 @@ folder and renamed into place, so a run killed at any moment leaves whole files 
 """
 import csv
 import functools
+import hashlib
+import html
 import io
 import json
 import os
@@ -135,8 +137,13 @@ def write_result(out_dir, result, lang="en"):
     atomic_write(json_path(out_dir, student), json.dumps(result, ensure_ascii=False, indent=1))
 
 
+# statuses of a finished result: what a rerun keeps while its fingerprint holds (a harness
+# failure writes no result at all, so that student is graded again)
+FINISHED = ("graded", "unreadable", "refused", "wrong_assignment")
+
+
 def load_finished(out_dir, assignment):
-    """Students whose result is already written (for resuming a run)."""
+    """{student: result} of every result already written in out_dir for this assignment."""
     done = {}
     if not os.path.isdir(out_dir):
         return done
@@ -147,11 +154,145 @@ def load_finished(out_dir, assignment):
             with open(os.path.join(out_dir, name), encoding="utf-8") as fh:
                 result = json.load(fh)
             extra = result.get("extra_data", {})
-            if extra.get("assignment") == assignment and extra.get("status") in ("graded", "unreadable"):
+            if extra.get("assignment") == assignment and extra.get("status") in FINISHED:
                 done[extra.get("student")] = result
         except (OSError, ValueError, AttributeError):
             continue  # a stray or foreign file: regrade that student
     return done
+
+
+# ---- fingerprints: what a result was computed from --------------------------------------------
+def _sha256_files(paths, digest=None):
+    digest = digest or hashlib.sha256()
+    for path in paths:
+        digest.update(os.path.basename(path).encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            digest.update(f"unreadable: {type(exc).__name__}".encode())
+        digest.update(b"\0")
+    return digest
+
+
+def _harness_files(package):
+    """The harness's own files: every source under autograder/ (autograder/*.py, autograder/child/,
+    the sandbox package, message catalogues), less each assignment's folder (assignment_fingerprint
+    hashes those, one assignment at a time), the student bundle's copies and byte-code caches."""
+    from . import spec as specmod
+    skip_dirs = {"__pycache__", "_bundle"}
+    assignments = os.path.abspath(specmod.ASSIGNMENTS_DIR)
+    files = []
+    for folder, dirs, names in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d not in skip_dirs and not d.startswith(".")
+                         and not (os.path.abspath(folder) == assignments and specmod._NAME.match(d)))
+        files += [os.path.join(folder, n) for n in sorted(names)
+                  if not n.endswith((".pyc", ".pyo")) and not n.startswith(".")]
+    return files
+
+
+@functools.lru_cache(maxsize=1)
+def harness_fingerprint():
+    """The harness's version: the package's version and a hash of its sources (_harness_files).
+    Computed once per process."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    files = _harness_files(package)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(os.path.relpath(path, package).encode("utf-8", "surrogateescape") + b"\0")
+    _sha256_files(files, digest)
+    try:
+        from importlib.metadata import version
+        ver = version("dl-homework-autograder")
+    except Exception:  # noqa: BLE001 - not installed (a source checkout): the hash still tells
+        ver = "0"
+    return f"{ver}+{digest.hexdigest()[:16]}"
+
+
+def assignment_fingerprint(assignment):
+    """sha256 of what the assignment's grading reads: its spec.py (and the folder's other .py files),
+    its references files, its released template (the cells left out) and its data files."""
+    from . import spec as specmod
+    folder = specmod.assignment_dir(assignment)
+    files = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
+    refs = os.path.join(folder, "references")
+    if os.path.isdir(refs):
+        files += sorted(os.path.join(refs, n) for n in os.listdir(refs) if not n.startswith("."))
+    files.append(specmod.resource_path(f"assignments/{assignment}.ipynb"))
+    try:
+        files += [specmod.resource_path(rel) for _, rel in sorted(specmod.load_spec(assignment).data_files.items())]
+    except Exception:  # noqa: BLE001 - a spec that does not load: its source is hashed above
+        pass
+    return _sha256_files(files).hexdigest()
+
+
+def submission_fingerprint(path, folder=None):
+    """sha256 of the bytes the grader reads for this submission (for a link out of its folder: of
+    where it leads, which is never read)."""
+    from .submission import SubmissionError, find_file, link_outside
+    digest = hashlib.sha256()
+    outside = link_outside(path, folder)
+    if outside:
+        digest.update(b"link out of the folder: " + outside[1].encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+    try:
+        file_path = find_file(path)
+    except (SubmissionError, OSError) as exc:
+        digest.update(f"no file: {type(exc).__name__}".encode())
+        return digest.hexdigest()
+    return _sha256_files([file_path], digest).hexdigest()
+
+
+def fingerprint(path, assignment, folder=None, assignment_fp=None):
+    """extra_data.fingerprint: {submission, assignment, harness}. A rerun regrades a student whose
+    fingerprint differs from the one in their result. assignment_fp: assignment_fingerprint's value,
+    when the caller (a run of many) computed it once."""
+    return {"submission": submission_fingerprint(path, folder),
+            "assignment": assignment_fp or assignment_fingerprint(assignment),
+            "harness": harness_fingerprint()}
+
+
+def fingerprint_changes(old, new):
+    """Which parts of a fingerprint changed (["submission", ...]); ["none recorded"] for a result without one."""
+    if not isinstance(old, dict):
+        return ["none recorded"]
+    return [k for k in ("submission", "assignment", "harness") if old.get(k) != new.get(k)]
+
+
+# ---- question scores: a view of `tests` ------------------------------------------------------
+HIDDEN_SUFFIX = " (hidden)"
+
+
+def question_of(test):
+    """The question a `tests` entry belongs to: extra_data.question, else its name (less the
+    assignment and a " (hidden)" suffix: public and hidden cases may come in entries of their own)."""
+    extra = test.get("extra_data") or {}
+    name = extra.get("question") or str(test.get("name", ""))
+    if name.endswith(HIDDEN_SUFFIX):
+        name = name[:-len(HIDDEN_SUFFIX)]
+    return name.split(".", 1)[-1]
+
+
+def question_scores(result):
+    """{question: (score, max_score)} summed over the question's entries, in the order of `tests`."""
+    out = {}
+    for t in result.get("tests") or []:
+        q = question_of(t)
+        score, max_score = out.get(q, (0.0, 0.0))
+        out[q] = (round(score + float(t.get("score") or 0), 4), max_score + float(t.get("max_score") or 0))
+    return out
+
+
+# ---- CSV: a view of the results ------------------------------------------------------------
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell no spreadsheet reads as a formula: text starting with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe (OWASP's advice). Numbers we write are passed as they are."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_text(results, question_names):
@@ -159,11 +300,24 @@ def csv_text(results, question_names):
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["student", *question_names, "total", "max_total", "status"])
     for result in sorted(results, key=lambda r: str(r["extra_data"]["student"])):
-        by_name = {t["name"].split(".", 1)[-1]: t for t in result["tests"]}
-        row = [result["extra_data"]["student"]]
-        row += [_num(by_name[q]["score"]) if q in by_name else "" for q in question_names]
-        row += [_num(result["score"]), _num(result["max_score"]), result["extra_data"].get("status", "")]
+        by_name = question_scores(result)
+        row = [csv_cell(result["extra_data"]["student"])]
+        row += [_num(by_name[q][0]) if q in by_name else "" for q in question_names]
+        row += [_num(result["score"]), _num(result["max_score"]), csv_cell(result["extra_data"].get("status", ""))]
         writer.writerow(row)
+    return buf.getvalue()
+
+
+REGRADE_NAME = "regrade.csv"
+
+
+def regrade_text(changes):
+    """regrade.csv: [(student, old score, new score)], one row each."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student", "old", "new"])
+    for student, old, new in sorted(changes, key=lambda c: str(c[0])):
+        writer.writerow([csv_cell(student), _num(old), _num(new)])
     return buf.getvalue()
 
 
@@ -172,10 +326,14 @@ def _num(x):
     return str(int(x)) if x.is_integer() else f"{x:.2f}"
 
 
-def write_csv(out_dir, assignment, question_names):
-    """grades.csv from every result in out_dir (read back from the files). Returns those results."""
+def write_csv(out_dir, assignment, question_names, students=None):
+    """grades.csv from every result in out_dir (read back from the files), only those of `students`
+    when given (a student whose submission is gone drops out; their files stay). Returns those results."""
     with _csv_lock:
         results = list(load_finished(out_dir, assignment).values())
+        if students is not None:
+            keep = {str(s) for s in students}
+            results = [r for r in results if str(r["extra_data"].get("student")) in keep]
         atomic_write(os.path.join(out_dir, CSV_NAME), csv_text(results, question_names))
         return results
 
@@ -202,10 +360,28 @@ class RunningCsv:
                 self.written_at = now
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def md_inline(text):
+    """Text a student controls, safe inside a markdown line or table cell: HTML's <, > and & as
+    entities, markdown's punctuation backslash-escaped, line breaks as spaces."""
+    text = html.escape(" ".join(str(text).split()), quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_fence(text):
+    """A fenced block that the text cannot close: the fence is longer than any run of backticks in it."""
+    text = str(text or "")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "text", text, fence]
+
+
 def feedback_text(result, lang="en"):
     extra = result["extra_data"]
     title = "채점 결과" if lang == "ko" else "Feedback"
-    lines = [f"# {title}: {extra.get('assignment')} — {extra.get('student')}", "",
+    lines = [f"# {title}: {md_inline(extra.get('assignment'))} — {md_inline(extra.get('student'))}", "",
              f"**{_num(result['score'])} / {_num(result['max_score'])}**", ""]
     header = ("| 문항 | 점수 | 결과 |", "|---|---|---|") if lang == "ko" else ("| question | score | status |", "|---|---|---|")
     lines += list(header)
@@ -213,14 +389,15 @@ def feedback_text(result, lang="en"):
         status = t["status"]
         if t.get("extra_data", {}).get("not_attempted"):
             status = "미구현" if lang == "ko" else "not attempted"
-        lines.append(f"| {t['name']} | {_num(t['score'])} / {_num(t['max_score'])} | {status} |")
+        lines.append(f"| {md_inline(t['name'])} | {_num(t['score'])} / {_num(t['max_score'])} | {md_inline(status)} |")
     lines.append("")
     for t in result["tests"]:
-        lines += [f"## {t['name']} ({_num(t['score'])} / {_num(t['max_score'])})", "", "```", t["output"] or "", "```", ""]
+        lines += [f"## {md_inline(t['name'])} ({_num(t['score'])} / {_num(t['max_score'])})", ""]
+        lines += md_fence(t["output"]) + [""]
     if extra.get("figure"):
-        lines += [f"![fit]({extra['figure']})", ""]
+        lines += [f"![fit]({md_inline(extra['figure'])})", ""]
     if result.get("output"):
-        lines += ["## " + ("기타" if lang == "ko" else "Notes"), "", "```", result["output"], "```", ""]
+        lines += ["## " + ("기타" if lang == "ko" else "Notes"), ""] + md_fence(result["output"]) + [""]
     if extra.get("sandbox"):
-        lines += [f"_{extra['sandbox']}_", ""]
+        lines += [f"_{md_inline(extra['sandbox'])}_", ""]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from . import wire
+from .child import wire
 
 ASSIGNMENTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assignments")
 _NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
@@ -154,15 +154,16 @@ class AssignmentSpec:
         return sum(q.points for q in self.questions)
 
 
-def sandbox_env(spec):
+def sandbox_env(spec, override=None):
     """(environment, note) for the spec's sandboxes and its reference build. A Keras backend the
     spec prefers is used when its library is installed (JAX: one jitted training step costs a
     fraction of TensorFlow's graph dispatch); otherwise Keras's default, TensorFlow, with a note.
-    AUTOGRADER_KERAS_BACKEND overrides the preference (to measure one backend against the other)."""
+    `override` (GraderConfig.keras_backend, env AUTOGRADER_KERAS_BACKEND) replaces the preference
+    (to measure one backend against the other)."""
     env = dict(spec.env)
     if not env.get("KERAS_BACKEND"):
         return env, None
-    wanted = os.environ.get("AUTOGRADER_KERAS_BACKEND") or env["KERAS_BACKEND"]
+    wanted = override or env["KERAS_BACKEND"]
     module = {"jax": "jaxlib", "tensorflow": "tensorflow", "torch": "torch"}.get(wanted, wanted)
     if importlib.util.find_spec(module) is None:
         env["KERAS_BACKEND"] = "tensorflow"

@@ -200,10 +200,81 @@ def peek_assignment(path):
         return None
 
 
+def link_outside(path, folder=None):
+    """(shown path, where it leads) when the submission at `path` (the path itself, or the file read
+    from a directory) resolves outside `folder` (default: the folder that holds `path`, i.e. the
+    submissions folder): a symbolic link out of it, as an unpacked zip can hold. None otherwise."""
+    path = os.path.normpath(path)
+    folder = os.path.realpath(folder if folder is not None else (os.path.dirname(os.path.abspath(path)) or "."))
+    candidates = [path]
+    if os.path.isdir(path):
+        try:
+            candidates.append(find_file(path))
+        except (SubmissionError, OSError):
+            pass
+    for candidate in candidates:
+        target = os.path.realpath(candidate)
+        try:
+            inside = os.path.commonpath([folder, target]) == folder
+        except ValueError:  # different drives
+            inside = False
+        if not inside:
+            return os.path.basename(candidate), target
+    return None
+
+
+def _defined_names(sources):
+    """Top-level function names the cells define."""
+    names = set()
+    for src in sources:
+        try:
+            tree = ast.parse(_transform_ipython(src) if isinstance(src, str) else "")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        names.update(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return names
+
+
+def _assignment_functions():
+    """{assignment: the set of student function names its questions call}."""
+    from . import spec as specmod
+    found = {}
+    for a in specmod.ASSIGNMENTS:
+        try:
+            found[a] = {f for q in specmod.load_spec(a).questions for f in q.functions}
+        except Exception:  # noqa: BLE001 - a spec that does not load is the grader's problem, reported elsewhere
+            continue
+    return found
+
+
+def other_assignment_by_names(sources, expected):
+    """(assignment, names) when the cells define most of another assignment's graded functions and
+    few of the expected one's (a notebook without our metadata, or a .py file), else None."""
+    defined = _defined_names(sources)
+    if not defined:
+        return None
+    table = _assignment_functions()
+    wanted = table.get(expected)
+    if not wanted:
+        return None
+    own = len(defined & wanted) / len(wanted)
+    best = max(((len(defined & fns) / len(fns), a) for a, fns in table.items() if a != expected and fns),
+               default=(0.0, None))
+    if own < 0.5 and best[0] >= 0.8 and best[0] > own:
+        return best[1], sorted(defined & table[best[1]])
+    return None
+
+
 def read_submission(path, skip_for=None, assignment=None):
     """Read one submission file (or a directory holding one). skip_for(assignment) gives the
-    normalised template cells to leave out, once the assignment is known (given or read)."""
+    normalised template cells to leave out, once the assignment is known (given or read).
+    A link out of the folder that holds the submission is refused (status "refused"); a notebook
+    of another assignment than the given one (its metadata, or the names it defines) is reported
+    as such (status "wrong_assignment")."""
     student = student_id(path)
+    outside = link_outside(path)
+    if outside:
+        raise SubmissionError("link_outside", status="refused", path=outside[0], target=outside[1])
     file_path = find_file(path)
     if not os.path.isfile(file_path):
         raise SubmissionError("no_file", path=file_path)
@@ -219,13 +290,26 @@ def read_submission(path, skip_for=None, assignment=None):
     if file_path.endswith(".ipynb"):
         nb = read_notebook(file_path, text)
         meta = nb.get("metadata", {}).get("autograder", {})
-        if not sub.assignment and isinstance(meta, dict) and isinstance(meta.get("assignment"), str):
-            sub.assignment = meta["assignment"]
+        named = meta.get("assignment") if isinstance(meta, dict) and isinstance(meta.get("assignment"), str) else None
+        from .spec import ASSIGNMENTS
+        if named not in ASSIGNMENTS:
+            named = None  # metadata naming no assignment we hold tells nothing
+        if sub.assignment and named and named != sub.assignment:
+            raise SubmissionError("wrong_assignment_meta", status="wrong_assignment", found=named,
+                                  expected=sub.assignment)
+        if not sub.assignment and named:
+            sub.assignment = named
         sources = [c.source for c in nb.cells if c.get("cell_type") == "code"]
         sub.kind = "notebook"
     else:
+        named = None
         sources = split_python(text)
         sub.kind = "python"
+    if assignment and not named:
+        other = other_assignment_by_names(sources, assignment)
+        if other:
+            raise SubmissionError("wrong_assignment_names", status="wrong_assignment", found=other[0],
+                                  expected=assignment, names=", ".join(other[1][:6]))
     if not sub.assignment:
         sub.assignment = _named_assignment(os.path.basename(file_path)) or _named_assignment(text[:2000])
     skip = skip_for(sub.assignment) if (skip_for and sub.assignment) else set()

@@ -1,11 +1,16 @@
 """Time stock `nbgrader autograde` against `autograder grade --nbgrader` on the same notebooks.
 
     python benchmarks/bench_grade.py [--assignment 03_backprop] [-n 8] [-j 2] [--skip-nbgrader]
+    make bench ASSIGNMENT=03_backprop N=500 SKIP_NBGRADER=1     # a large class, our route only
 
 Builds a temporary nbgrader course (autograder nbgrader init + nbgrader generate_assignment),
 places N filled-in submissions (the solutions woven into the release) in submitted/, then times
 both routes on the same set and prints both wall times and the ratio, and where our time goes
-(sandbox start-up, each question, the student's own calls).
+(sandbox start-up, each question, the student's own calls), and peak memory: of the grading
+process itself (its VmHWM; its resident memory at 25/50/75 % of the grading and its largest
+before and after its last result file, to see what grows with the class), of its largest
+process, and of all its processes together. A real dask cluster, one worker against two:
+benchmarks/bench_cluster.py.
 """
 import argparse
 import json
@@ -22,19 +27,39 @@ sys.path.insert(0, ROOT)
 BIN = os.path.dirname(sys.executable)
 
 
+def _vm_hwm(pid):
+    """The kernel's high-water mark of a process's resident memory (MiB), or None."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def _sample_memory(pid, peak, stop):
     """Every 0.2 s: the resident memory (MiB) of each process under pid (sandboxes included: their
-    PID namespaces are still descendants here); keeps the largest single process and total."""
+    PID namespaces are still descendants here); keeps the largest single process and total, and
+    for pid itself (the grading process) its own peak (the kernel's VmHWM, read at each sample, so
+    exact up to the last 0.2 s) and its resident memory over time in peak["timeline"]."""
     import psutil
     try:
         root = psutil.Process(pid)
     except psutil.NoSuchProcess:
         return
+    peak["timeline"] = []
     while not stop.wait(0.2):
         try:
             procs = [root] + root.children(recursive=True)
+            own = root.memory_info().rss / 2 ** 20
         except psutil.NoSuchProcess:
             return
+        hwm = _vm_hwm(pid)
+        if hwm is not None:
+            peak["self"] = max(peak.get("self", 0.0), hwm)
+        peak["timeline"].append((time.time(), own))
         sizes = []
         for p in procs:
             try:
@@ -44,6 +69,20 @@ def _sample_memory(pid, peak, stop):
         if sizes:
             peak["one"] = max(peak.get("one", 0.0), max(sizes))
             peak["all"] = max(peak.get("all", 0.0), sum(sizes))
+
+
+def _own_memory(timeline, last_result):
+    """From the grading process's (wall time, resident MiB) samples: its largest resident memory
+    up to the moment its last result file was written (the grading), and after it (grades.csv from
+    the files, report.html, the gradebook, until it exits), and at 25/50/75 % of the grading."""
+    during = [rss for t, rss in timeline if t <= last_result]
+    after = [rss for t, rss in timeline if t > last_result]
+    quarters = []
+    if timeline and during:
+        start = timeline[0][0]
+        for q in (0.25, 0.5, 0.75):
+            quarters.append(next(rss for t, rss in timeline if t >= start + q * (last_result - start)))
+    return (max(during) if during else None), (max(after) if after else None), quarters
 
 
 def run(cmd, cwd, rss=None):
@@ -82,7 +121,6 @@ def main():
     ap.add_argument("-j", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-nbgrader", action="store_true")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--dask", action="store_true", help="also time the same grading on a LocalCluster of 1 and 2 workers")
     args = ap.parse_args()
 
     from autograder.authoring import weave
@@ -133,16 +171,16 @@ def main():
         print(f"peak memory, nbgrader  : largest process {rss_nb['one']:.0f} MiB, all together {rss_nb.get('all', 0):.0f} MiB")
     print(f"peak memory, ours      : largest process {rss_ours['one']:.0f} MiB (the grader, a warm sandbox or a "
           f"student's child), all together {rss_ours.get('all', 0):.0f} MiB (RSS counts shared pages once per process)")
+    if "self" in rss_ours:
+        last_result = max((os.path.getmtime(os.path.join(out, n)) for n in os.listdir(out) if n.endswith(".json")),
+                          default=0.0)
+        during, after, quarters = _own_memory(rss_ours.get("timeline", []), last_result)
+        fmt = lambda m: "-" if m is None else f"{m:.0f}"  # noqa: E731
+        print(f"the grading process    : peak {rss_ours['self']:.0f} MiB (its own VmHWM); resident while grading "
+              f"at 25/50/75 %: {', '.join(fmt(m) for m in quarters)} MiB, largest {fmt(during)} MiB; after the last "
+              f"result (grades.csv, report, gradebook): largest {fmt(after)} MiB")
     for q, values in sorted(questions.items()):
         print(f"  {q:<40} median {statistics.median(values):.3f} s")
-    if args.dask:
-        from dask.distributed import LocalCluster
-        for workers in (1, 2):
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
-                t = run([os.path.join(BIN, "autograder"), "grade", a, "--nbgrader", course, "--out",
-                         os.path.join(course, f"dask-out-{workers}"), "-j", str(2 * workers),
-                         "--dask-scheduler", lc.scheduler_address], course)
-            print(f"dask LocalCluster, {workers} worker(s): {t:8.2f} s")
     if not args.keep:
         shutil.rmtree(course, ignore_errors=True)
     else:

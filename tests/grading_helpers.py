@@ -24,8 +24,9 @@ def grade_source(tmp_path, name, source, *, assignment, questions=None):
 
 
 def scores(result):
-    """{question: (score, max_score)}."""
-    return {t["name"].split(".", 1)[1]: (t["score"], t["max_score"]) for t in result["tests"]}
+    """{question: (score, max_score)}, a question's public and hidden entries added up."""
+    from autograder.grading import question_scores
+    return question_scores(result)
 
 
 def assert_only_question_lost(result, affected, context):

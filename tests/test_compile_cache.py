@@ -109,7 +109,7 @@ def _session(data_files, env, limits, xla_cache):
 
 
 def _call(session, name):
-    from autograder import wire
+    from autograder.child import wire
     reply = session.call(specmod.encode_call(specmod.call(name)), timeout=120)
     assert reply["ok"], reply
     return wire.decode(reply["value"])
@@ -164,14 +164,57 @@ def test_grading_with_the_shared_cache_gives_the_same_result():
     assert alone["score"] < alone["max_score"]  # bob's mistake is still found
 
 
+_FRESH_REFERENCE = r"""
+import json
+import numpy as np
+from autograder import references
+try:
+    from autograder.child import wire
+except ImportError:
+    from autograder import wire
+public, _ = references.build("05_keras_tanh", write=False)
+fit = next(c for c in public["questions"]["train_model"] if wire.decode(c["expected"])["aspect"] == "fit")
+expected = wire.decode(fit["expected"])
+print(json.dumps({"curve": np.round(np.asarray(expected["reference_curve"]), 6).tolist(),
+                  "mse": expected["reference_mse"], "backend": public["provenance"].get("backend")}))
+"""
+
+
+def _fresh_reference():
+    """The fit case's reference built now, on this machine, in a fresh process (the backend and
+    thread settings of `autograder reference`), without writing the stored files."""
+    import json
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KERAS_", "XLA_", "JAX_"))}
+    proc = subprocess.run([sys.executable, "-c", _FRESH_REFERENCE], cwd=str(REPO), env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 @needs_cache
-def test_the_solution_graded_in_the_sandbox_reproduces_the_stored_reference_exactly():
-    """The reference build (in process, autograder reference) and the sandbox run the same
-    computation: same backend, same single-threaded XLA. A correct train_model's curve is the
-    reference's curve to the last bit, so the fit threshold only has to cover real differences."""
+def test_the_solution_graded_in_the_sandbox_passes_the_stored_threshold_and_matches_a_fresh_reference():
+    """What the stored reference promises on any machine: a correct train_model's fit passes its
+    measured threshold (FIT_MSE_FACTOR x the stored reference's MSE). Bit-for-bit reproduction is
+    promised only against a reference built on the same machine: the reference build (in process,
+    `autograder reference`) and the sandbox run the same computation (same backend, same
+    single-threaded XLA), so a correct student's curve is the curve of a reference built in this
+    run, to the last bit, and the fit threshold only has to cover real differences."""
+    import importlib
+    spec_module = importlib.import_module("autograder.assignments.05_keras_tanh.spec")
     result = grading.grade_file(str(REPO / "samples" / "05_keras_tanh" / "alice.ipynb"), warm=True)
     assert result["extra_data"]["reference"]["backend"] == result["extra_data"]["keras_backend"] == "jax"
-    fits = [c["extra"] for t in result["tests"] for c in t["extra_data"]["cases"]
-            if (c.get("extra") or {}).get("figure") == "fit"]
-    assert len(fits) == 1 and fits[0]["student"] == fits[0]["reference"]
     assert result["score"] == result["max_score"]
+    fits = [c for t in result["tests"] for c in t["extra_data"]["cases"]
+            if (c.get("extra") or {}).get("figure") == "fit"]
+    assert len(fits) == 1 and fits[0]["passed"]           # within the stored, measured threshold
+    student = fits[0]["extra"]["student"]
+
+    fresh = _fresh_reference()                            # built now, on this machine
+    assert fresh["backend"] == "jax"
+    from autograder import references
+    stored, _ = references.load("05_keras_tanh", include_hidden=False)
+    stored_mse = next(c for c in stored["train_model"] if c["expected"]["aspect"] == "fit")["expected"]["reference_mse"]
+    assert fresh["mse"] <= spec_module.FIT_MSE_FACTOR * stored_mse   # this machine's reference passes too
+    assert student == fresh["curve"]                      # and the sandbox reproduces it exactly

@@ -2,7 +2,9 @@
 `autograder nbgrader init`, `nbgrader generate_assignment`, students placed in `submitted/`,
 `nbgrader autograde`, `nbgrader export`, then `autograder grade --nbgrader` and the gradebook read
 back through nbgrader's API. Honest students get the same scores on both routes; a tampering
-student may fool stock nbgrader but never the harness."""
+student may fool stock nbgrader but never the harness. The written questions are manually graded
+answer cells: a TA's scores for them (given here through nbgrader's API, as formgrader does) are
+left alone by `autograder grade --nbgrader`, and `nbgrader export` adds them to the harness's."""
 import csv
 import os
 import subprocess
@@ -12,7 +14,7 @@ import time
 import pytest
 
 from autograder import spec as specmod
-from autograder.authoring import weave
+from autograder.authoring import answer_cells, weave
 from autograder.submission import import_nbformat
 
 pytestmark = pytest.mark.slow
@@ -24,6 +26,11 @@ BIN = os.path.dirname(sys.executable)
 A = "01_perceptron"
 QUESTIONS = ["weighted_sum", "step", "perceptron", "gates", "XOR", "train_perceptron"]
 HONEST = ("correct", "partly_wrong", "untouched")
+TEMPLATE = nbformat.read(os.path.join(ROOT, "assignments", f"{A}.ipynb"), as_version=4)
+WRITTEN = answer_cells(TEMPLATE)                        # {grade_id: points}, graded by hand
+# what the TA gives in formgrader (before the harness runs): the first question in full, the second half
+MANUAL = {"correct": {g: (p if i == 0 else p / 2) for i, (g, p) in enumerate(WRITTEN.items())},
+          "partly_wrong": {next(iter(WRITTEN)): 1.0}}
 
 
 def _exe(name):
@@ -103,7 +110,19 @@ def _gradebook(course):
             s = sub.student.id
             out[s] = {"total": float(sub.score),
                       **{q: float(gb.find_grade(q, A, A, s).score) for q in QUESTIONS}}
+            out[s]["auto"] = sum(out[s][q] for q in QUESTIONS)
+            out[s]["manual"] = {g: gb.find_grade(g, A, A, s).manual_score for g in WRITTEN}
     return out
+
+
+def _grade_by_hand(course):
+    """What a TA does in formgrader: a manual score for each written answer."""
+    with nbgrader_api.Gradebook(f"sqlite:///{os.path.join(course, 'gradebook.db')}", course_id="dl_homework") as gb:
+        for student, scores in MANUAL.items():
+            for grade_id, score in scores.items():
+                grade = gb.find_grade(grade_id, A, A, student)
+                grade.manual_score = score
+        gb.db.commit()
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +137,8 @@ def course(tmp_path_factory):
     t1 = time.perf_counter()
     _run([_exe("nbgrader"), "autograde", A, "--force"], course)
     timings["nbgrader autograde"] = time.perf_counter() - t1
+    after_autograde = _gradebook(course)
+    _grade_by_hand(course)
     stock_export = _export(course)
     stock_gradebook = _gradebook(course)
     t2 = time.perf_counter()
@@ -128,7 +149,7 @@ def course(tmp_path_factory):
     print("timings:", {k: round(v, 1) for k, v in timings.items()})
     print("stock nbgrader:", stock_gradebook)
     print("harness:", harness_gradebook)
-    return {"root": course, "stock": stock_gradebook, "stock_export": stock_export, "harness": harness_gradebook,
+    return {"root": course, "after_autograde": after_autograde, "stock": stock_gradebook, "stock_export": stock_export, "harness": harness_gradebook,
             "harness_export": harness_export, "table": proc.stdout}
 
 
@@ -152,25 +173,56 @@ def test_release_matches_assignments(course):
     for rc, tc in zip(release.cells, template.cells):
         meta = rc.metadata.get("nbgrader", {})
         assert meta.get("grade_id") == tc.metadata["nbgrader"]["grade_id"]
-        if meta.get("locked") or meta.get("grade"):
+        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
             assert "checksum" in meta and rc.metadata.get("editable") is False
+        if meta.get("grade") and meta.get("solution"):          # a written answer: the student writes here
+            assert rc.cell_type == "markdown" and rc.metadata.get("editable") is not False
+
+
+def test_init_keeps_the_written_answers_as_manually_graded_cells(course):
+    root = course["root"]
+    assert 1 <= len(WRITTEN) <= 3
+    source = nbformat.read(os.path.join(root, "source", A, f"{A}.ipynb"), as_version=4)
+    assert answer_cells(source) == WRITTEN
+    for cell in source.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in WRITTEN:
+            assert "### BEGIN SOLUTION" in cell.source                 # the model answer, for the TAs
+    with nbgrader_api.Gradebook(f"sqlite:///{os.path.join(root, 'gradebook.db')}", course_id="dl_homework") as gb:
+        cells = {c.name: c for c in gb.find_notebook(A, A).grade_cells}
+        for grade_id, points in WRITTEN.items():
+            assert cells[grade_id].cell_type == "markdown" and cells[grade_id].max_score == points
+    # after stock autograde the answers wait for a TA; nothing is scored for them yet
+    for student in HONEST:
+        assert set(course["after_autograde"][student]["manual"].values()) == {None}
+        assert course["after_autograde"][student]["total"] == course["after_autograde"][student]["auto"]
 
 
 def test_stock_nbgrader_scores_honest_students(course):
     stock = course["stock"]
-    assert stock["correct"]["total"] == 100
-    assert stock["untouched"]["total"] == 0
-    assert stock["partly_wrong"]["total"] == 80 and stock["partly_wrong"]["XOR"] == 0
-    assert course["stock_export"]["correct"] == 100
+    assert stock["correct"]["auto"] == 100
+    assert stock["untouched"]["auto"] == 0
+    assert stock["partly_wrong"]["auto"] == 80 and stock["partly_wrong"]["XOR"] == 0
+    assert course["stock_export"]["correct"] == 100 + sum(MANUAL["correct"].values())
 
 
 def test_harness_scores_in_gradebook_and_export(course):
     harness = course["harness"]
-    assert harness["correct"]["total"] == 100
-    assert harness["untouched"]["total"] == 0
-    assert harness["partly_wrong"]["total"] == 80 and harness["partly_wrong"]["XOR"] == 0
+    assert harness["correct"]["auto"] == 100
+    assert harness["untouched"]["auto"] == 0
+    assert harness["partly_wrong"]["auto"] == 80 and harness["partly_wrong"]["XOR"] == 0
     for s in HONEST:
         assert course["harness_export"][s] == harness[s]["total"]
+
+
+def test_the_harness_leaves_manual_scores_alone_and_export_adds_them_up(course):
+    harness = course["harness"]
+    for student in (*HONEST, "partial_credit", "tamper_cells", "tamper_patch"):
+        given = MANUAL.get(student, {})
+        assert harness[student]["manual"] == {g: given.get(g) for g in WRITTEN}, student
+        manual = sum(given.values())
+        assert harness[student]["total"] == harness[student]["auto"] + manual
+        assert course["harness_export"][student] == harness[student]["auto"] + manual
+    assert course["harness_export"]["correct"] == 100 + sum(MANUAL["correct"].values())
     assert "correct" in course["table"] and "partly_wrong" in course["table"]
 
 
@@ -181,19 +233,19 @@ def test_both_routes_agree_on_honest_students(course):
 
 def test_partial_credit_per_case(course):
     stock, harness = course["stock"]["partial_credit"], course["harness"]["partial_credit"]
-    assert stock["train_perceptron"] == 0 and stock["total"] == 65
-    assert 0 <= harness["train_perceptron"] < 35 and 65 <= harness["total"] < 100
+    assert stock["train_perceptron"] == 0 and stock["auto"] == 65
+    assert 0 <= harness["train_perceptron"] < 35 and 65 <= harness["auto"] < 100
     for q in QUESTIONS[:-1]:
         assert stock[q] == harness[q], q
 
 
 def test_tampering_does_not_fool_the_harness(course):
     for s in ("tamper_cells", "tamper_patch"):
-        assert course["harness"][s]["total"] == 0, (s, course["harness"][s])
+        assert course["harness"][s]["auto"] == 0, (s, course["harness"][s])
         assert course["harness_export"][s] == 0
     # what stock nbgrader gives (recorded, not required): it restores locked cells from the
     # gradebook, but a cell that patches the harness in the kernel fools it.
-    print("stock nbgrader on tampering:", {s: course["stock"][s]["total"] for s in ("tamper_cells", "tamper_patch")})
+    print("stock nbgrader on tampering:", {s: course["stock"][s]["auto"] for s in ("tamper_cells", "tamper_patch")})
 
 
 def test_outputs_and_feedback(course):
@@ -217,7 +269,7 @@ def test_resumed_run_records_earlier_results(course):
         for q in QUESTIONS:
             gb.find_grade(q, A, A, "correct").auto_score = 0.0
         gb.db.commit()
-    assert _gradebook(root)["correct"]["total"] == 0
+    assert _gradebook(root)["correct"]["auto"] == 0
     proc = _run([_exe("autograder"), "grade", A, "--nbgrader", root, "-j", "2"], ROOT)
     assert "0 to grade" in proc.stderr
     assert _gradebook(root) == course["harness"]
@@ -231,3 +283,18 @@ def test_gradebook_writer_reports_its_failure(tmp_path):
     with pytest.raises(Exception) as info:
         writer.close()
     assert "gradebook" in str(info.value).lower() or "database" in str(info.value).lower(), info.value
+
+
+def test_stock_autograde_sees_a_failing_check_cell_fail(course):
+    """The check cell shows a failure without raising in Jupyter (Run All goes on), but raises under
+    nbgrader's autograde (NBGRADER_EXECUTION=autograde), which is how stock nbgrader scores it."""
+    path = os.path.join(course["root"], "autograded", "partly_wrong", A, f"{A}.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    failed = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.cell_type == "code"
+              and c.metadata.get("nbgrader", {}).get("grade")
+              and any(o.get("output_type") == "error" for o in c.get("outputs", []))}
+    assert failed == {"XOR"}
+    error = next(o for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "XOR"
+                 for o in c.get("outputs", []) if o.get("output_type") == "error")
+    assert error["ename"] == "CheckFailed"
+    assert course["stock"]["partly_wrong"]["XOR"] == 0 and course["stock"]["correct"]["XOR"] == 20

@@ -148,3 +148,39 @@ def _check_from_bundle(bundle, tmp_path, venv):
     proc = subprocess.run([str(venv / "bin" / "autograder"), "check", "untouched.ipynb"], cwd=work, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.splitlines()[0].strip().endswith("0 / 100"), proc.stdout
+
+
+@pytest.mark.slow
+def test_the_bundles_notebooks_run_from_the_bundle_with_correct_work(bundle, tmp_path):
+    """Restart & Run All of every bundle notebook, filled with correct work, from the bundle's own
+    assignments/ folder, with the bundle's own `autograder` (PYTHONPATH) and its data/ (nothing
+    copied beside the notebooks): no cell fails and every check cell shows its cases passed."""
+    from nbclient import NotebookClient
+    copy = tmp_path / "homework"
+    shutil.copytree(bundle, copy)
+    env = {"PYTHONPATH": str(copy), "MPLBACKEND": "Agg", "NBGRADER_EXECUTION": "", "AUTOGRADER_CHECK_RAISE": ""}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        for assignment in specmod.ASSIGNMENTS:
+            path = copy / "assignments" / f"{assignment}.ipynb"
+            if not path.exists():
+                continue
+            assert not (copy / "assignments" / "dataset2.csv").exists()
+            nb = weave(nbformat.read(str(path), as_version=4), _solution(assignment), markers=False)
+            nb.cells.append(nbformat.v4.new_code_cell("import autograder; print(autograder.__file__)"))
+            NotebookClient(nb, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": str(copy / "assignments")}}).execute()
+            where = nb.cells[-1].outputs[0]["text"].strip()
+            assert where.startswith(str(copy)), where           # the bundle's package, not the repository's
+            checks = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+            assert checks
+            for cell in checks:
+                shown = "".join(str(v) for o in cell.outputs for v in o.get("data", {}).values())
+                assert "✓" in shown and "✗" not in shown, (assignment, shown[:1500])
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

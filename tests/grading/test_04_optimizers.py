@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from autograder.grading import grade_file
+from autograder.grading import by_question, grade_file, question_scores
 
 ASSIGNMENT = "04_optimizers"
 QUESTIONS = {"sgd": 10, "momentum": 15, "nesterov": 15, "adagrad": 15, "rmsprop": 15, "adam": 20, "minimize": 10}
@@ -361,7 +361,7 @@ def _write(tmp_path, name, functions):
 
 
 def _scores(result):
-    return {t["name"].split(".", 1)[1]: t["score"] for t in result["tests"]}
+    return {q: score for q, (score, _) in question_scores(result).items()}
 
 
 @pytest.fixture(scope="module")
@@ -370,7 +370,7 @@ def correct_result(tmp_path_factory):
 
 
 def test_questions_and_points(correct_result):
-    assert {t["name"]: t["max_score"] for t in correct_result["tests"]} == \
+    assert {t["name"]: t["max_score"] for t in by_question(correct_result).values()} == \
         {f"{ASSIGNMENT}.{q}": p for q, p in QUESTIONS.items()}
     assert correct_result["max_score"] == 100
 
@@ -379,7 +379,7 @@ def test_correct_written_differently_gets_full_points(correct_result):
     failures = {t["name"]: t["output"] for t in correct_result["tests"] if t["score"] != t["max_score"]}
     assert not failures, failures
     assert correct_result["score"] == 100
-    for t in correct_result["tests"]:
+    for t in by_question(correct_result).values():
         assert t["extra_data"]["functions"] == [t["name"].split(".", 1)[1]]
         assert any(not c["public"] for c in t["extra_data"]["cases"]), "hidden cases are graded"
 
@@ -415,7 +415,7 @@ def test_untouched_template_scores_zero_not_attempted(tmp_path):
         path = _write(tmp_path, "template", stub)
     result = grade_file(path, assignment=ASSIGNMENT)
     assert result["score"] == 0
-    assert [t["name"].split(".", 1)[1] for t in result["tests"]] == list(QUESTIONS)
+    assert list(by_question(result)) == list(QUESTIONS)
     for t in result["tests"]:
         assert t["score"] == 0
         assert t["extra_data"]["not_attempted"], (t["name"], t["output"])

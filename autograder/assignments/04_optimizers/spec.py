@@ -28,7 +28,7 @@ import copy
 
 import numpy as np
 
-from autograder import wire, worker
+from autograder.child import wire, worker
 from autograder.compare import PASS, Custom, Same, Verdict
 from autograder.spec import AssignmentSpec, B, Case, Question, encode_call, probe
 from autograder.spec import call
@@ -186,7 +186,7 @@ def _both_velocity_signs(case, value, ns):
         alt["params"]["config"] = _flip(alt["params"].get("config"))
     else:
         alt["args"][2] = {"value": _flip(alt["args"][2]["value"])}
-    reply = worker.perform_call(ns, encode_call(alt))
+    reply = worker.perform_call(ns, encode_call(alt), table=worker.probe_table("04_optimizers"))
     if not reply["ok"]:
         raise RuntimeError(f"the solution failed on {case.name} (other velocity sign): {reply['error']}")
     return {"accepted": [value, _flip_result(wire.decode(reply["value"]))]}

@@ -46,6 +46,7 @@ import math
 import numpy as np
 
 from autograder.compare import PASS, Custom, Same, Verdict
+from autograder.i18n import Text, msg
 from autograder.spec import AssignmentSpec, Case, File, Question, call, probe
 
 DATA = "dataset2.csv"
@@ -86,8 +87,9 @@ def _msg(key, **params):
     return Verdict.fail(key, **params)
 
 
-def _keras(message):
-    return Verdict.fail("keras", message=message)
+def _keras(key, **params):
+    """A Keras question's failure: an i18n key (autograder/i18n.py, "keras_*") and its parameters."""
+    return Verdict.fail(key, **params)
 
 
 # ---- load_data --------------------------------------------------------------------------------
@@ -104,7 +106,7 @@ def load_hidden(rng):
 def load_compare(actual, expected, case):
     public = bool(case.get("public"))
     if not isinstance(actual, (tuple, list)):
-        return _msg("type", where="load_data", actual=type(actual).__name__, expected="a tuple (X, y)")
+        return _msg("type", where="load_data", actual=type(actual).__name__, expected=msg("expected_tuple_xy"))
     if len(actual) != 2:
         return _msg("length", where="load_data", actual=len(actual), expected=2)
     same = Same(rtol=1e-12, atol=1e-12)
@@ -146,7 +148,7 @@ def _dense_layers(desc):
         elif cls == "Activation" and out and out[-1].get("activation") in ("linear", None):
             out[-1]["activation"] = layer.get("activation")
         else:
-            return None, f"layer {i + 1} is a {cls}; the network has only Dense layers"
+            return None, msg("keras_not_dense", n=i + 1, cls=cls)
     return out, None
 
 
@@ -154,47 +156,45 @@ def build_compare(actual, expected, case):
     aspect, ref = expected["aspect"], expected["model"]
     if not isinstance(actual, dict) or not actual.get("is_model"):
         got = actual.get("type") if isinstance(actual, dict) else type(actual).__name__
-        return _keras(f"build_model must return a keras.Model (it returned {got})")
+        return _keras("keras_not_a_model", got=got)
     mine, problem = _dense_layers(actual)
     theirs, _ = _dense_layers(ref)
     want_units = [l["units"] for l in theirs]
     if aspect == "layers":
         if problem:
-            return _keras(problem)
+            return _keras("keras", message=problem)
         units = [l["units"] for l in mine]
         if len(units) != len(want_units):
-            return _keras(f"the model has {len(units)} Dense layers with units {units}; expected {len(want_units)}: "
-                          f"{want_units}")
+            return _keras("keras_layer_count", n=len(units), units=units, want_n=len(want_units), want=want_units)
         for i, (u, w) in enumerate(zip(units, want_units)):
             if u != w:
-                return _keras(f"Dense layer {i + 1} has {u} units, expected {w}")
+                return _keras("keras_units", n=i + 1, units=u, want=w)
         return PASS
     if aspect == "activations":
         if problem:
-            return _keras(problem)
+            return _keras("keras", message=problem)
         want = [l["activation"] for l in theirs]
         got = [l["activation"] for l in mine]
         if not got:
-            return _keras("the model has no Dense layers")
+            return _keras("keras_no_dense")
         for i, a in enumerate(got):
             w = want[i] if len(got) == len(want) else want[-1 if i == len(got) - 1 else 0]
             if a != w:
-                where = "the output layer" if i == len(got) - 1 else f"hidden layer {i + 1}"
-                return _keras(f"{where} (Dense layer {i + 1}) uses activation {a!r}, expected {w!r}")
+                where = msg("keras_output_layer") if i == len(got) - 1 else msg("keras_hidden_layer", n=i + 1)
+                return _keras("keras_activation", where=where, n=i + 1, actual=repr(a), expected=repr(w))
         return PASS
     # parameters
     if actual.get("input_shape") is None or actual.get("params") is None:
-        return _keras("the model has no input shape yet, so it has no weights: start it with keras.Input(shape=(1,))")
+        return _keras("keras_no_input")
     if list(actual["input_shape"]) != list(ref["input_shape"]):
-        return _keras(f"the input shape is {tuple(actual['input_shape'])}, expected {tuple(ref['input_shape'])} "
-                      "(one feature)")
+        return _keras("keras_input_shape", actual=tuple(actual['input_shape']), expected=tuple(ref['input_shape']))
     if actual["params"] != ref["params"]:
         per_layer = [l.get("params") for l in (mine or [])]
-        detail = f" (per Dense layer: {per_layer}, expected {[l['params'] for l in theirs]})" if per_layer else ""
-        return _keras(f"the model has {actual['params']} parameters, expected {ref['params']}{detail}")
+        detail = msg("keras_params_detail", per_layer=per_layer, want=[l['params'] for l in theirs]) if per_layer else ""
+        return _keras("keras_params", actual=actual['params'], expected=ref['params'], detail=detail)
     for i, l in enumerate(mine or []):
         if l.get("use_bias") is False:
-            return _keras(f"Dense layer {i + 1} has no bias (use_bias=False)")
+            return _keras("keras_no_bias", n=i + 1)
     return PASS
 
 
@@ -218,30 +218,29 @@ def compile_expected(case, value, ns):
 def compile_compare(actual, expected, case):
     aspect, ref = expected["aspect"], expected["compile"]
     if not isinstance(actual, dict):
-        return _keras("could not inspect the compiled model")
+        return _keras("keras_compile_uninspectable")
     if aspect == "optimizer":
         opt = actual.get("optimizer")
         if opt is None:
-            return _keras("the model has no optimizer: call model.compile(optimizer=..., loss=...)")
+            return _keras("keras_no_optimizer")
         if opt != ref["optimizer"]:
-            return _keras(f"the optimizer is {opt}, expected {ref['optimizer']} (keras.optimizers.SGD)")
+            return _keras("keras_optimizer", actual=opt, expected=ref['optimizer'])
         lr = actual.get("learning_rate")
         if lr is None or not math.isclose(lr, ref["learning_rate"], rel_tol=1e-6):
-            got = "not readable" if lr is None else f"{lr:.6g}"
-            return _keras(f"the learning rate is {got}, expected {ref['learning_rate']:.6g}")
+            got = msg("keras_unreadable") if lr is None else f"{lr:.6g}"
+            return _keras("keras_learning_rate", actual=got, expected=f"{ref['learning_rate']:.6g}")
         if (actual.get("momentum") or 0.0) != 0.0 or actual.get("nesterov"):
-            return _keras(f"plain SGD has no momentum (got momentum={actual.get('momentum')}, "
-                          f"nesterov={actual.get('nesterov')})")
+            return _keras("keras_momentum", momentum=actual.get('momentum'), nesterov=actual.get('nesterov'))
         return PASS
     if aspect == "loss":
         loss = actual.get("loss")
         if loss is None:
-            return _keras("the model has no loss: call model.compile(optimizer=..., loss='mse')")
+            return _keras("keras_no_loss")
         if str(loss).lower() not in MSE_NAMES:
-            return _keras(f"the loss is {loss!r}, expected mean squared error ('mse')")
+            return _keras("keras_loss", actual=repr(loss))
         return PASS
     if not actual.get("returned_model"):
-        return _keras("compile_model must return the model it compiled (return model)")
+        return _keras("keras_return_model")
     return PASS
 
 
@@ -292,27 +291,25 @@ def train_expected(case, value, ns):
 def train_compare(actual, expected, case):
     aspect = expected["aspect"]
     if not isinstance(actual, dict):
-        return _keras("could not inspect the training")
+        return _keras("keras_train_uninspectable")
     losses = actual.get("losses")
     if aspect in ("history", "epochs_arg"):
         if losses is None:
-            return _keras(f"train_model must return the History object of model.fit (it returned "
-                          f"{actual.get('history_type')})")
+            return _keras("keras_no_history", got=actual.get('history_type'))
         if len(losses) != expected["epochs"]:
-            return _keras(f"the history has {len(losses)} epochs, expected {expected['epochs']}"
-                          + (" (use the epochs argument)" if aspect == "epochs_arg" else ""))
+            return _keras("keras_history_epochs", actual=len(losses), expected=expected['epochs'],
+                          detail=msg("keras_use_epochs") if aspect == "epochs_arg" else "")
         if aspect == "history" or actual.get("iterations") == expected["iterations"]:
             return PASS
-        return _keras(f"with epochs={expected['epochs']} the model took {actual.get('iterations')} optimizer steps, "
-                      f"expected {expected['iterations']}")
+        return _keras("keras_steps_with_epochs", epochs=expected['epochs'], actual=actual.get('iterations'),
+                      expected=expected['iterations'])
     if aspect == "steps":
         # steps per epoch, so that a wrong number of epochs costs only the history case
         it, per_epoch = actual.get("iterations"), expected["iterations"] // expected["epochs"]
         epochs = len(losses) if losses is not None and len(losses) else expected["epochs"]
         if not isinstance(it, int) or it != epochs * per_epoch:
-            per = f" in {epochs} epochs ({it / epochs:g} per epoch)" if isinstance(it, int) else ""
-            return _keras(f"the model took {it} optimizer steps{per}, expected {per_epoch} per epoch "
-                          f"({N_ROWS} samples in batches of {BATCH}, Keras's default): do not pass batch_size")
+            per = msg("keras_steps_per", epochs=epochs, each=it / epochs) if isinstance(it, int) else ""
+            return _keras("keras_steps", actual=it, per=per, per_epoch=per_epoch, n=N_ROWS, batch=BATCH)
         return PASS
     if aspect == "quiet":
         n = actual.get("stdout_bytes")
@@ -322,10 +319,10 @@ def train_compare(actual, expected, case):
     # fit, from the returned weights
     weights = actual.get("weights")
     if not isinstance(weights, list) or [np.shape(w) for w in weights] != SHAPES:
-        return _keras("could not read the trained weights")
+        return _keras("keras_weights_unreadable")
     pred = forward(weights, expected["x"])
     if not np.all(np.isfinite(pred)):
-        return Verdict.fail("nonfinite", where="the trained network's predictions")
+        return Verdict.fail("nonfinite", where=msg("keras_predictions"))
     mse = float(np.mean((pred - expected["y"]) ** 2))
     limit = FIT_MSE_FACTOR * expected["reference_mse"]
     # the fitted curve beside the reference's, drawn over the data in the student's feedback
@@ -334,10 +331,8 @@ def train_compare(actual, expected, case):
               "reference": np.round(np.asarray(expected.get("reference_curve", [])), 6).tolist()}
     if not mse <= limit:
         r2 = 1.0 - mse / float(np.var(expected["y"]))
-        verdict = Verdict.fail("threshold", message=(
-            f"after training, the network's MSE on the data is {mse:.4f} (R^2 {r2:.3f}); it must be at most "
-            f"{limit:.4f} ({FIT_MSE_FACTOR:g} x the reference's {expected['reference_mse']:.4f}; "
-            f"see docs/tolerances.md for how this margin was measured)"))
+        verdict = Verdict.fail("keras_fit", mse=mse, r2=r2, limit=limit, factor=FIT_MSE_FACTOR,
+                               reference=expected['reference_mse'])
     else:
         verdict = Verdict(True)
     verdict.extra = figure
@@ -365,10 +360,10 @@ def predict_expected(case, value, ns):
 def predict_compare(actual, expected, case):
     public = bool(case.get("public"))
     if not isinstance(actual, dict):
-        return _keras("could not inspect predict_curve's result")
+        return _keras("keras_predict_uninspectable")
     for name in ("domain", "y_hat"):
         if actual.get(f"{name}_type") != "ndarray":
-            return _msg("type", where=name, actual=actual.get(f"{name}_type"), expected="a NumPy array")
+            return _msg("type", where=name, actual=actual.get(f"{name}_type"), expected=msg("expected_numpy"))
     v = Same(rtol=0.0, atol=1e-6).compare(actual["domain"], expected["domain"], "domain", public)
     if not v.ok:
         return v
@@ -408,26 +403,27 @@ def _is_red(rgba):
 def plot_compare(actual, expected, case):
     if not isinstance(actual, dict) or not actual.get("is_figure"):
         got = actual.get("type") if isinstance(actual, dict) else type(actual).__name__
-        extra = " (return fig, not ax)" if got in ("Axes", "AxesSubplot") else ""
-        return _msg("type", where="plot_fit", actual=got + extra, expected="a matplotlib Figure")
+        extra = msg("return_fig_not_ax") if got in ("Axes", "AxesSubplot") else Text("")
+        return _msg("type", where="plot_fit", actual=Text(f"{got}{extra[0]}", f"{got}{extra[1]}"),
+                    expected=msg("expected_figure"))
     points = expected["points"]
     scatters = actual.get("scatters") or []
     same_n = [s for s in scatters if s.get("n") == len(points)]
     if not same_n:
-        found = f"scatters with {[s.get('n') for s in scatters]} points" if scatters else "no scatter"
-        return _keras(f"no scatter plot of the data: expected ax.scatter with {len(points)} points (found {found})")
+        found = msg("keras_scatters_found", counts=[s.get('n') for s in scatters]) if scatters \
+            else msg("keras_no_scatter_found")
+        return _keras("keras_no_scatter", n=len(points), found=found)
     if not any(np.allclose(np.asarray(s["offsets"]).reshape(-1, 2), points, atol=1e-9) for s in same_n):
-        return _keras("the scatter's points are not the data (X, y)")
+        return _keras("keras_scatter_points")
     lines = actual.get("lines") or []
     cx, cy = expected["curve_x"], expected["curve_y"]
     curve = [l for l in lines if np.shape(l.get("x")) == cx.shape and np.shape(l.get("y")) == cy.shape
              and np.allclose(l["x"], cx, atol=1e-9) and np.allclose(l["y"], cy, atol=1e-9)]
     if not curve:
-        return _keras(f"no line through (domain, y_hat): expected ax.plot(domain, y_hat, color='red') "
-                      f"with {len(cx)} points")
+        return _keras("keras_no_curve", n=len(cx))
     if not any(_is_red(l["color"]) for l in curve):
         rgba = tuple(round(c, 3) for c in curve[0]["color"])
-        return _keras(f"the curve is drawn in color {rgba}, expected red (color='red')")
+        return _keras("keras_curve_color", rgba=rgba)
     return PASS
 
 
@@ -465,6 +461,6 @@ SPEC = AssignmentSpec(
     # where JAX is not installed. The warm-up compiles the training and prediction steps once per run.
     env={"KERAS_BACKEND": "jax"},
     warmup=[probe("keras_warmup", DATA, net=NET)],
-    limits={"memory_mb": 4096, "cell_seconds": 120.0, "call_seconds": 60.0, "wall_seconds": 900.0, "cpu_seconds": 900},
+    limits={"memory_mb": 4096, "cell_seconds": 120.0, "call_seconds": 60.0, "question_seconds": 900.0, "cpu_seconds": 900},
     hidden_seed=5050,
 )

@@ -1,0 +1,170 @@
+"""Generic helpers for the assignments' child-side probes (standard library and NumPy; Keras and
+matplotlib only inside the functions that need them). A probe calls the student's functions and
+describes what came back as plain data; it never knows an expected value and never judges.
+
+An assignment's probes.py imports this module as
+
+    try:
+        from agchild import kit          # inside the sandbox
+    except ImportError:
+        from autograder.child import kit  # in the repository (reference builds, tests)
+
+and defines PROBES (name -> fn(ns, *args, **params)), and optionally BUILTINS (name -> factory
+of a callable passed as an argument) and CLOSURES (name -> fn(over, **params) -> zero-argument f).
+"""
+import copy
+import os
+
+import numpy as np
+
+try:
+    from . import wire
+except ImportError:  # pragma: no cover
+    import wire  # type: ignore
+
+
+class Table:
+    """The probes, builtins and closures one assignment's calls may name."""
+
+    def __init__(self, probes=None, builtins=None, closures=None):
+        self.probes = dict(GENERIC_PROBES, **(probes or {}))
+        self.builtins = dict(builtins or {})
+        self.closures = dict(closures or {})
+
+    @classmethod
+    def of_module(cls, module):
+        return cls(getattr(module, "PROBES", None), getattr(module, "BUILTINS", None),
+                   getattr(module, "CLOSURES", None))
+
+
+def student_function(ns, name):
+    """The student's function `name`, or NameError (reported as a missing function)."""
+    fn = ns.get(name)
+    if fn is None or not callable(fn):
+        raise NameError(f"function '{name}' is not defined")
+    return fn
+
+
+def resolve_arg(ns, table, spec, args):
+    """Turn one argument spec into the value the student's function receives."""
+    if "value" in spec:
+        return wire.decode(spec["value"])
+    if "fn" in spec:
+        return student_function(ns, spec["fn"])
+    if "builtin" in spec:
+        params = {k: wire.decode(v) for k, v in spec.get("params", {}).items()}
+        return table.builtins[spec["builtin"]](**params)
+    if "closure" in spec:
+        if args is None:
+            return None
+        params = {k: wire.decode(v) for k, v in spec.get("params", {}).items()}
+        return table.closures[spec["closure"]](args[spec["over"]], **params)
+    if "file" in spec:
+        name = os.path.basename(spec["file"]["name"])
+        path = os.path.join(os.getcwd(), name)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(spec["file"]["text"])
+        return path
+    if "path" in spec:
+        return spec["path"]
+    raise ValueError("unknown argument spec")
+
+
+def snapshot(value):
+    """A deep copy (a rule may mutate and return the same object), or the value when it cannot be copied."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # noqa: BLE001 - an object that cannot be copied is reported as it is
+        return value
+
+
+def int_list(value):
+    """A flat list of ints, or None when the value is not a table of numbers."""
+    try:
+        return [int(v) for v in np.ravel(np.asarray(value))]
+    except Exception:  # noqa: BLE001 - reported as "not a table"
+        return None
+
+
+def probe_defaults(ns, fn, args=(), kwargs=None):
+    """Call fn(*args, **kwargs) once (cheaply; a stub still reports "not attempted"), then report the
+    default values of its parameters from its signature, plain data only: e.g. 03's train(lr=0.5,
+    epochs=5000), whose default run is too long to grade by calling it."""
+    import inspect  # noqa: PLC0415
+    target = student_function(ns, fn)
+    target(*args, **(kwargs or {}))
+    out = {}
+    for name, p in inspect.signature(target).parameters.items():
+        if p.default is inspect.Parameter.empty:
+            continue
+        d = p.default
+        out[name] = d if d is None or isinstance(d, (bool, int, float, str)) else f"<{type(d).__name__}>"
+    return out
+
+
+GENERIC_PROBES = {"defaults": probe_defaults}
+
+
+# ---- Keras ---------------------------------------------------------------------------------------
+def keras():
+    import keras as _keras  # noqa: PLC0415 - only the Keras questions pay for this import
+    return _keras
+
+
+def describe_model(model):
+    """Plain-data description of a Keras model: layers, units, activations, parameters."""
+    k = keras()
+    if not isinstance(model, k.Model):
+        return {"is_model": False, "type": type(model).__name__}
+    layers = []
+    for layer in model.layers:
+        act = getattr(layer, "activation", None)
+        layers.append({
+            "class": type(layer).__name__,
+            "units": getattr(layer, "units", None),
+            "activation": getattr(act, "__name__", None) if act is not None else None,
+            "use_bias": getattr(layer, "use_bias", None),
+            "params": int(layer.count_params()) if layer.built else None,
+        })
+    try:
+        n_params = int(model.count_params())
+    except Exception:  # noqa: BLE001 - an unbuilt model has no parameter count yet
+        n_params = None
+    try:
+        input_shape = list(model.inputs[0].shape[1:]) if model.inputs else None
+    except Exception:  # noqa: BLE001
+        input_shape = None
+    return {"is_model": True, "type": type(model).__name__, "layers": layers, "params": n_params,
+            "input_shape": input_shape, "compiled": bool(getattr(model, "compiled", False))}
+
+
+def describe_compile(model):
+    """The optimizer (class, learning rate, momentum, nesterov), loss and metrics of a compiled model."""
+    k = keras()
+    opt = getattr(model, "optimizer", None)
+    out = {"optimizer": type(opt).__name__ if opt is not None else None, "learning_rate": None,
+           "momentum": None, "nesterov": None, "loss": None, "metrics": None}
+    if opt is not None:
+        try:
+            out["learning_rate"] = float(k.ops.convert_to_numpy(opt.learning_rate))
+        except Exception:  # noqa: BLE001
+            pass
+        out["momentum"] = float(getattr(opt, "momentum", 0.0) or 0.0) if hasattr(opt, "momentum") else None
+        out["nesterov"] = bool(getattr(opt, "nesterov", False)) if hasattr(opt, "nesterov") else None
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, str):
+        out["loss"] = loss
+    elif loss is not None:
+        out["loss"] = getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+    try:
+        metrics = getattr(model, "_compile_metrics", None)
+        names = getattr(metrics, "_user_metrics", None) if metrics is not None else None
+        if names is not None:
+            out["metrics"] = [m if isinstance(m, str) else getattr(m, "name", type(m).__name__) for m in names]
+    except Exception:  # noqa: BLE001 - metrics are reported where Keras exposes them
+        pass
+    return out
+
+
+def weights(model):
+    return [np.asarray(w, dtype=np.float64) for w in model.get_weights()]

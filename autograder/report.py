@@ -1,0 +1,294 @@
+"""DIR/report.html: the class at a glance, one self-contained page written by every grading run.
+
+A view of the result JSONs (the same dicts batch writes as <student>.json), nothing more: the
+class's score distribution; per question a histogram of scores, each case's pass rate and the
+most common failure messages with how many students hit each; the grading time per student; the
+students whose grading hit a limit or a harness fault. Figures are drawn with matplotlib into
+inline SVG (text kept as SVG text, which matplotlib escapes, so that the browser's fonts draw
+Hangul); everything a student controls (ids, printed output, exception text) is escaped. No
+script, no style sheet, no font and no image is fetched: the page opens without network.
+"""
+import collections
+import datetime
+import html
+import io
+import logging
+import re
+import statistics
+import warnings
+
+from . import i18n, results
+
+REPORT_NAME = "report.html"
+TOP_MESSAGES = 8
+
+
+def _t(key, lang, **params):
+    return i18n.t(key, lang, **params)
+
+
+# ---- reading the results -------------------------------------------------------------------
+# a case's failure kind (extra_data.cases[].kind, compare.KINDS) that means a limit was hit
+LIMIT_KINDS = ("time", "crash")
+LIMIT_KEYS = ("timeout", "call_timeout", "question_timeout", "crash", "limit")
+
+
+def _prefix(key):
+    """The fixed beginning of an English message template (what every message of that key starts with)."""
+    return i18n.MESSAGES.get(key, ("", ""))[1].split("{", 1)[0]
+
+
+def _limit_kind(case):
+    """The limit a failed case hit ("time", "crash"), from its kind, or else from its English message."""
+    kind = case.get("kind")
+    if kind is not None:
+        return kind if kind in LIMIT_KINDS else None
+    message = str(case.get("message", ""))
+    for key in LIMIT_KEYS:
+        prefix = _prefix(key)
+        if len(prefix) > 3 and message.startswith(prefix):
+            return "time" if "timeout" in key else "crash"
+    return None
+
+
+_NUMBER = re.compile(r"[-+]?\d[\d.,eE+-]*")
+
+
+def _message_key(message, kind=None):
+    """Messages that differ only in their numbers are one kind of failure (and "not attempted" is
+    one, whether the case was public or hidden)."""
+    if kind == "not_attempted":
+        return "not_attempted"
+    return _NUMBER.sub("#", message)
+
+
+class QuestionView:
+    def __init__(self, name):
+        self.name = name
+        self.max_score = 0.0
+        self.scores = []
+        self.cases = collections.OrderedDict()      # name -> [passed, total, public]
+        self.messages = {}                           # key -> [example, set(students)]
+
+    def add_message(self, message, student, kind=None):
+        key = _message_key(message, kind)
+        entry = self.messages.setdefault(key, [message, set()])
+        entry[1].add(student)
+
+    def top_messages(self, n=TOP_MESSAGES):
+        ranked = sorted(self.messages.values(), key=lambda e: (-len(e[1]), e[0]))
+        return [(example, len(students)) for example, students in ranked[:n]]
+
+
+def summarise(all_results, question_names, lang="en"):
+    """(questions: {name: QuestionView}, troubles: [(student, status, what)]) from the results."""
+    questions = collections.OrderedDict((q, QuestionView(q)) for q in question_names)
+    troubles, limits = [], {}
+    for r in sorted(all_results, key=lambda r: str(r["extra_data"].get("student"))):
+        extra = r.get("extra_data") or {}
+        student = str(extra.get("student"))
+        status = str(extra.get("status", ""))
+        if status != "graded":
+            troubles.append((student, status, r.get("output") or ""))
+        per_q = results.question_scores(r)
+        for q, (score, max_score) in per_q.items():
+            view = questions.setdefault(q, QuestionView(q))
+            view.max_score = max(view.max_score, max_score)
+            view.scores.append(score)
+        for test in r.get("tests") or []:
+            q = results.question_of(test)
+            view = questions.setdefault(q, QuestionView(q))
+            cases = (test.get("extra_data") or {}).get("cases") or []
+            for case in cases:
+                name = str(case.get("name", ""))
+                entry = view.cases.setdefault(name, [0, 0, bool(case.get("public"))])
+                entry[1] += 1
+                if case.get("passed"):
+                    entry[0] += 1
+                    continue
+                message = str(case.get("message", ""))
+                view.add_message(message, student, case.get("kind"))
+                kind = _limit_kind(case)
+                if kind:
+                    limits.setdefault((student, kind), []).append(f"{q} · {name}: {message}")
+        for (who, kind), lines in sorted(limits.items()):
+            shown = lines[:3] + ([f"... {len(lines) - 3} more"] if len(lines) > 3 else [])
+            troubles.append((who, kind, "\n".join(shown)))
+        limits.clear()
+    return questions, troubles
+
+
+# ---- drawing -------------------------------------------------------------------------------
+def _figure(width=6.4, height=2.6):
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _svg(fig):
+    """The figure as an inline <svg> element (no XML prologue, no date, text as text)."""
+    import matplotlib
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "text.parse_math": False, "svg.hashsalt": "report",
+                                "font.family": ["DejaVu Sans", "Noto Sans CJK KR", "NanumGothic", "sans-serif"]}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Hangul glyphs missing from matplotlib's own font: the browser draws them
+            level = logging.getLogger("matplotlib.font_manager").level
+            logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+            try:
+                fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+            finally:
+                logging.getLogger("matplotlib.font_manager").setLevel(level)
+    text = buf.getvalue()
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else text
+
+
+def _hist(values, max_value, xlabel, ylabel, color="tab:blue", size=(6.4, 2.6)):
+    import numpy as np
+    fig = _figure(*size)
+    ax = fig.add_subplot()
+    top = float(max_value) if max_value else (max(values) if values else 1.0) or 1.0
+    bins = np.linspace(0.0, top, min(21, max(2, int(top) + 1)) if top >= 1 else 11)
+    ax.hist(np.clip(np.asarray(values, dtype=float), 0.0, top), bins=bins, color=color, edgecolor="white")
+    ax.set_xlim(0.0, top)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    return _svg(fig)
+
+
+def _case_bars(cases, lang):
+    names = list(cases)
+    hidden = _t("hidden_case", lang)
+    labels = [n if cases[n][2] else f"{n} ({hidden})" for n in names]
+    rates = [100.0 * cases[n][0] / cases[n][1] if cases[n][1] else 0.0 for n in names]
+    fig = _figure(5.6, 0.7 + 0.22 * len(names))
+    ax = fig.add_subplot()
+    y = list(range(len(names)))
+    colors = ["tab:green" if r >= 99.999 else ("tab:orange" if r >= 50 else "tab:red") for r in rates]
+    ax.barh(y, rates, color=colors)
+    ax.set_yticks(y, [lab[:48] for lab in labels], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(_t("report_pass_rate", lang))
+    for yi, r in zip(y, rates):
+        ax.text(min(r + 1, 88), yi, f"{r:.0f}%", va="center", fontsize=7)
+    return _svg(fig)
+
+
+def _time_chart(all_results, lang):
+    times = sorted(((str(r["extra_data"].get("student")), float(r.get("execution_time") or 0.0))
+                    for r in all_results), key=lambda st: -st[1])
+    if len(times) > 40:  # a histogram for a large class; the slowest are in the table below
+        return _hist([t for _, t in times], max(t for _, t in times) or 1.0, _t("report_seconds", lang),
+                     _t("report_students", lang), color="tab:purple")
+    fig = _figure(6.4, 0.6 + 0.24 * max(1, len(times)))
+    ax = fig.add_subplot()
+    y = list(range(len(times)))
+    ax.barh(y, [t for _, t in times], color="tab:purple")
+    ax.set_yticks(y, [s[:32] for s, _ in times], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(_t("report_seconds", lang))
+    return _svg(fig)
+
+
+# ---- the page ------------------------------------------------------------------------------
+_STYLE = """
+body{font-family:'Noto Sans KR','Malgun Gothic','Apple SD Gothic Neo',sans-serif;max-width:62em;margin:1.5em auto;
+padding:0 1em;color:#1f2328}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.8em}
+h3{font-size:1.05em;margin-top:1.4em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;text-align:left;
+vertical-align:top}th{background:#f6f8fa}td.n{text-align:right}
+.summary td{border:none;padding:.1em 1em .1em 0}.figure svg{max-width:100%;height:auto}
+pre{white-space:pre-wrap;margin:0;font-size:.85em}.muted{color:#656d76}
+.row{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+"""
+
+
+def _e(text):
+    return html.escape(str(text), quote=True)
+
+
+def _num(x):
+    return results._num(x)
+
+
+def render(assignment, all_results, question_names, lang="en", harness_failures=(), run_note=None):
+    """The page's HTML text. harness_failures: [(student, reason)] of students with no result."""
+    questions, troubles = summarise(all_results, question_names, lang)
+    troubles += [(str(s), "harness", str(reason)) for s, reason in harness_failures]
+    totals = [float(r.get("score") or 0) for r in all_results]
+    max_total = max([float(r.get("max_score") or 0) for r in all_results] + [sum(v.max_score for v in questions.values())])
+    statuses = collections.Counter(str(r["extra_data"].get("status", "")) for r in all_results)
+    when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    title = _t("report_title", lang, assignment=assignment)
+    out = [f"<!DOCTYPE html>\n<html lang='{'ko' if lang == 'ko' else 'en'}'><head><meta charset='utf-8'>",
+           "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+           f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
+           f"<h1>{_e(title)}</h1>",
+           f"<p class='muted'>{_e(_t('report_generated', lang, when=when))}</p>"]
+    if run_note:
+        out.append(f"<p>{_e(run_note)}</p>")
+    rows = [(_t("report_students", lang), str(len(all_results)))]
+    if totals:
+        rows += [(_t("report_mean", lang), f"{_num(round(statistics.fmean(totals), 2))} / {_num(max_total)}"),
+                 (_t("report_median", lang), f"{_num(round(statistics.median(totals), 2))} / {_num(max_total)}")]
+    rows.append((_t("report_statuses", lang), ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))))
+    out.append("<table class='summary'>" + "".join(f"<tr><td>{_e(a)}</td><td><b>{_e(b)}</b></td></tr>" for a, b in rows)
+               + "</table>")
+
+    out.append(f"<h2>{_e(_t('report_distribution', lang))}</h2>")
+    if totals:
+        out.append("<div class='figure'>" + _hist(totals, max_total, _t("report_score", lang),
+                                                  _t("report_students", lang)) + "</div>")
+    else:
+        out.append(f"<p>{_e(_t('report_no_results', lang))}</p>")
+
+    out.append(f"<h2>{_e(_t('report_questions', lang))}</h2>")
+    for name, view in questions.items():
+        mean = f"{_num(round(statistics.fmean(view.scores), 2))} / {_num(view.max_score)}" if view.scores else "-"
+        out.append(f"<h3 id='q-{_e(name)}'>{_e(name)} <span class='muted'>({_e(_t('report_mean', lang))} {_e(mean)})</span></h3>")
+        out.append("<div class='row'>")
+        if view.scores:
+            out.append("<div class='figure'>" + _hist(view.scores, view.max_score, _t("report_score", lang),
+                                                      _t("report_students", lang), color="tab:cyan",
+                                                      size=(3.8, 2.3)) + "</div>")
+        if view.cases:
+            out.append("<div class='figure'>" + _case_bars(view.cases, lang) + "</div>")
+        out.append("</div>")
+        top = view.top_messages()
+        if top:
+            out.append(f"<table><tr><th>{_e(_t('report_failure', lang))}</th><th>{_e(_t('report_students', lang))}</th></tr>")
+            out += [f"<tr><td><pre>{_e(msg[:400])}</pre></td><td class='n'>{n}</td></tr>" for msg, n in top]
+            out.append("</table>")
+        elif view.scores:
+            out.append(f"<p class='muted'>{_e(_t('report_no_failures', lang))}</p>")
+
+    out.append(f"<h2>{_e(_t('report_time', lang))}</h2>")
+    if all_results:
+        out.append("<div class='figure'>" + _time_chart(all_results, lang) + "</div>")
+        slow = sorted(all_results, key=lambda r: -float(r.get("execution_time") or 0))[:5]
+        out.append("<table>" + "".join(f"<tr><td>{_e(r['extra_data'].get('student'))}</td>"
+                                       f"<td class='n'>{float(r.get('execution_time') or 0):.2f} s</td></tr>" for r in slow)
+                   + "</table>")
+
+    out.append(f"<h2>{_e(_t('report_troubles', lang))}</h2>")
+    if troubles:
+        out.append(f"<table><tr><th>{_e(_t('report_student', lang))}</th><th>{_e(_t('report_status', lang))}</th>"
+                   f"<th>{_e(_t('report_detail', lang))}</th></tr>")
+        out += [f"<tr><td>{_e(s)}</td><td>{_e(k)}</td><td><pre>{_e(str(w)[:600])}</pre></td></tr>" for s, k, w in troubles]
+        out.append("</table>")
+    else:
+        out.append(f"<p>{_e(_t('report_no_troubles', lang))}</p>")
+    out.append("</body></html>\n")
+    return "\n".join(out)
+
+
+def write_report(out_dir, assignment, all_results, question_names, lang="en", harness_failures=(), run_note=None):
+    """Write DIR/report.html (whole, atomically). Returns its path."""
+    import os
+    path = os.path.join(out_dir, REPORT_NAME)
+    results.atomic_write(path, render(assignment, all_results, question_names, lang, harness_failures, run_note))
+    return path
