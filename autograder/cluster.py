@@ -3,55 +3,37 @@ workers, the same result files written here. Each worker still runs every submis
 sandboxed child, so student code never touches the dask worker process. Submissions travel as
 file contents, so the workers need no shared filesystem; results come back as plain dicts
 (our own JSON-able output, produced by our code on the worker — never anything from the child).
-Every task carries the fingerprint of the grading machine's package (code, specs, references,
-data files): a worker with another version refuses it rather than grade with other cases,
-references or data.
+Every task carries the fingerprint of the grading machine's harness and assignment (code, spec,
+references, template, data files): a worker with another version refuses it rather than grade
+with other cases, references or data.
 
 LoopbackCluster starts a real cluster (scheduler and worker processes) on this machine, for the
 tests and benchmarks/bench_cluster.py.
 """
-import hashlib
 import os
 import shutil
 import tempfile
 
-_FINGERPRINT = []
+_FINGERPRINTS = {}
 
 
-def package_fingerprint():
-    """sha256 over what grading reads: this autograder package's .py and .json files (code, specs,
-    references, messages) and the repository's data/ files next to it, paths included; computed
-    once per process."""
-    if not _FINGERPRINT:
-        package = os.path.dirname(os.path.abspath(__file__))
-        data = os.path.join(os.path.dirname(package), "data")
-        digest = hashlib.sha256()
-
-        def add(path, label):
-            digest.update(label.encode() + b"\0")
-            with open(path, "rb") as fh:
-                digest.update(hashlib.sha256(fh.read()).digest())
-
-        for folder, dirs, files in os.walk(package):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
-            for name in sorted(files):
-                if name.endswith((".py", ".json")) and not name.startswith("."):  # what the package ships
-                    path = os.path.join(folder, name)
-                    add(path, os.path.relpath(path, package).replace(os.sep, "/"))
-        if os.path.isdir(data):
-            for name in sorted(os.listdir(data)):
-                if not name.startswith(".") and os.path.isfile(os.path.join(data, name)):
-                    add(os.path.join(data, name), "../data/" + name)
-        _FINGERPRINT.append(digest.hexdigest())
-    return _FINGERPRINT[0]
+def package_fingerprint(assignment):
+    """What a worker must have to grade `assignment` as this machine would: the harness's version
+    (results.harness_fingerprint: package version and a hash of its sources) and the assignment's
+    (results.assignment_fingerprint: spec, references, template, data files), the same values a
+    result records in extra_data.fingerprint. Computed once per process and assignment."""
+    if assignment not in _FINGERPRINTS:
+        from . import results
+        _FINGERPRINTS[assignment] = f"{results.harness_fingerprint()}/{results.assignment_fingerprint(assignment)}"
+    return _FINGERPRINTS[assignment]
 
 
 def _grade_remote(filename, payload, assignment, timeout, lang, student, fingerprint=None):
-    if fingerprint is not None and fingerprint != package_fingerprint():
+    if fingerprint is not None and fingerprint != package_fingerprint(assignment):
         import socket
         raise RuntimeError(f"the dask worker on {socket.gethostname()} has another autograder package than the "
-                           f"grading machine (fingerprint {package_fingerprint()[:12]}, expected {fingerprint[:12]}): "
-                           "install the same version on every worker")
+                           f"grading machine (harness/{assignment} {package_fingerprint(assignment)}, expected "
+                           f"{fingerprint}): install the same version, references and data on every worker")
     from autograder import grading
     folder = tempfile.mkdtemp(prefix="autograder-dask-")
     try:
@@ -70,7 +52,7 @@ def remote_grader(address, assignment, timeout=None, lang="en", client=None):
     from dask.distributed import Client
     from .submission import find_file
     client = client or Client(address)
-    fingerprint = package_fingerprint()
+    fingerprint = package_fingerprint(assignment)
 
     def grade_one(student, path):
         try:
@@ -145,7 +127,6 @@ class LoopbackCluster:
 
     def start(self):
         import json
-        import shutil
         import time
         os.makedirs(self.directory, exist_ok=True)
         dask = os.path.join(self.bin, "dask")

@@ -79,7 +79,7 @@ def _error_verdict(reply):
     if etype == "Crash":
         return Verdict.fail("crash", message=message)
     if etype == "MemoryError":
-        return Verdict.fail("limit", message="MemoryError")
+        return Verdict.fail("limit", message="out of memory (MemoryError)")
     if etype == "ReferenceHelperError":
         return Verdict.fail("reference_failed", name="", message=message)
     return Verdict.fail("raised", type=etype, message=message)
@@ -417,7 +417,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
         if early:
             early[1].close()
         return failed_result(assignment, student or _sid(path), i18n.t(exc.key, lang, **exc.params),
-                             started, questions, status=exc.status)
+                             started, questions, status=exc.status, config=config)
     except BaseException:
         if early:
             early[1].close()
@@ -504,7 +504,7 @@ def build_result(assignment, student, tests, notes, printed, started, prov, sand
     }
 
 
-def failed_result(assignment, student, message, started, questions=None, status="unreadable"):
+def failed_result(assignment, student, message, started, questions=None, status="unreadable", config=None):
     """A submission that could not be read or was refused: every question 0, with the reason."""
     tests = []
     if assignment in specmod.ASSIGNMENTS:
@@ -517,6 +517,6 @@ def failed_result(assignment, student, message, started, questions=None, status=
                                          "points": q.points, "not_attempted": False, "passed_cases": 0,
                                          "total_cases": 0, "cases": []}})
     result = build_result(assignment, student, tests, [message], "", started, None,
-                          sandbox.isolation_note(sandbox.bwrap_available()))
+                          sandbox.isolation_note(sandbox.uses_bwrap(config or GraderConfig.from_env())))
     result["extra_data"]["status"] = status
     return result

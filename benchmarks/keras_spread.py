@@ -47,11 +47,10 @@ def main():
     import numpy as np
     import pandas as pd
 
-    from autograder import probes, references
-    from importlib import util
-    sp = util.spec_from_file_location("spec05", os.path.join(ROOT, "autograder", "assignments", "05_keras_tanh", "spec.py"))
-    spec05 = util.module_from_spec(sp)
-    sp.loader.exec_module(spec05)
+    from autograder import references
+    folder = os.path.join(ROOT, "autograder", "assignments", "05_keras_tanh")
+    spec05 = _load(os.path.join(folder, "spec.py"), "spec05")
+    probes = _load(os.path.join(folder, "probes.py"), "probes05")   # the assignment's child-side probes
 
     ns = references.solution_namespace("05_keras_tanh")
     data = os.path.join(ROOT, "data", "dataset2.csv")
@@ -132,10 +131,10 @@ def spread_06(args):
 
     def run(label, change, epochs, scale):
         net = dict(spec06.NET, **change)
-        train = ns["train_classifier"]
-        if scale != 1:
-            def train(model, X, y, epochs=spec06.EPOCHS):   # the student who forgot to divide by 16
-                return ns["train_classifier"](model, X * scale, y, epochs=epochs)
+        def unscaled(model, X, y, epochs=spec06.EPOCHS):   # the student who forgot to divide by 16
+            return ns["train_classifier"](model, X * scale, y, epochs=epochs)
+
+        train = ns["train_classifier"] if scale == 1 else unscaled
         rows = []
         for seed in range(args.seeds):
             probes06._RUNS.clear()

@@ -92,36 +92,19 @@ def test_real_cluster_matches_local_run(tmp_path, loopback_cluster):
     assert local_files["erin.json"]["extra_data"]["status"] != "graded"
 
 
-def test_worker_with_another_package_refuses_the_task(tmp_path):
+def test_worker_with_another_package_refuses_the_task():
     submission = open(os.path.join(ROOT, "samples", "01_perceptron", "alice.ipynb"), "rb").read()
-    other = "0" * 64
-    assert cluster.package_fingerprint() != other
-    with pytest.raises(RuntimeError, match="another autograder package"):
-        cluster._grade_remote("alice.ipynb", submission, "01_perceptron", None, "en", "alice", other)
+    ours = cluster.package_fingerprint("01_perceptron")
+    harness, assignment = ours.split("/")
+    for other in (f"{harness}x/{assignment}", f"{harness}/{assignment[:-1]}0"):
+        assert other != ours
+        with pytest.raises(RuntimeError, match="another autograder package"):
+            cluster._grade_remote("alice.ipynb", submission, "01_perceptron", None, "en", "alice", other)
 
 
-def test_fingerprint_covers_code_references_and_data(tmp_path, monkeypatch):
-    """An exact copy of the package and data/ has the same fingerprint; one changed reference or data
-    file gives another; files the package does not ship do not count."""
-    import autograder
-    copy = tmp_path / "repo"
-    shutil.copytree(os.path.dirname(autograder.__file__), copy / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(os.path.join(ROOT, "data"), copy / "data", ignore=shutil.ignore_patterns("__pycache__"))
-
-    def fingerprint(package_file):
-        monkeypatch.setattr(cluster, "__file__", package_file)
-        monkeypatch.setattr(cluster, "_FINGERPRINT", [])
-        return cluster.package_fingerprint()
-
-    original = fingerprint(cluster.__file__)
-    copied = str(copy / "autograder" / "cluster.py")
-    assert fingerprint(copied) == original
-    (copy / "autograder" / "stray.log").write_text("not part of the package")
-    assert fingerprint(copied) == original
-    for changed in (sorted(copy.glob("autograder/assignments/*/references/*.json"))[0],
-                    sorted(p for p in (copy / "data").iterdir() if p.is_file())[0]):
-        before = changed.read_bytes()
-        changed.write_bytes(before + b" ")
-        assert fingerprint(copied) != original, changed
-        changed.write_bytes(before)
-        assert fingerprint(copied) == original
+def test_fingerprint_is_the_results_one():
+    """What a task carries is what a result records (harness and assignment), per assignment."""
+    from autograder import results
+    assert cluster.package_fingerprint("01_perceptron") == \
+        f"{results.harness_fingerprint()}/{results.assignment_fingerprint('01_perceptron')}"
+    assert cluster.package_fingerprint("01_perceptron") != cluster.package_fingerprint("03_backprop")

@@ -325,11 +325,12 @@ def serve(fd_in, fd_out):
     warnings.filterwarnings("ignore", message=".*" + _HARNESS_WARNING)
     table = probe_table(hello.get("assignment"))
     skip = set(hello.get("skip", []))
+    shorter = {str(k): v for k, v in (hello.get("cell_timeouts") or {}).items()}
     for cell in hello.get("cells", []):
         if cell["index"] in skip:
             continue
         channel.send({"op": "cell_start", "index": cell["index"]})
-        error = run_cell(ns, cell["source"], cell["index"], hello.get("cell_timeout"))
+        error = run_cell(ns, cell["source"], cell["index"], shorter.get(str(cell["index"]), hello.get("cell_timeout")))
         channel.send({"op": "cell_done", "index": cell["index"], "error": error})
     defined = sorted(k for k, v in list(ns.items()) if callable(v) and not k.startswith("__"))
     for stream in (sys.stdout, sys.stderr):

@@ -82,7 +82,8 @@ class Session:
         self.limits = setup.limits
         self.sandboxed = setup.sandboxed
         self.pool = pool
-        self.skip = set()                 # cells that timed out or crashed: not run again
+        self.skip = set()                 # cells that crashed or hung past their alarm: not run again
+        self.cut_short = {}               # cells that ran into their alarm: run again with a short one
         self.cell_errors = {}             # index -> error dict, from the first complete run
         self.defined = []
         self.spoke = False                # a child answered at least once (Python started in it)
@@ -174,7 +175,7 @@ class QuestionRun:
             first = not s._first_run_done
             try:
                 self._send({"op": "init", "cells": s.cells, "skip": sorted(s.skip), "assignment": s.setup.assignment,
-                            "cell_timeout": s.limits.cell_seconds})
+                            "cell_timeout": s.limits.cell_seconds, "cell_timeouts": s.cut_short})
                 while True:
                     wait = s.limits.cell_seconds + 5 if current is not None else 120
                     msg = self._receive(min(self.deadline, time.monotonic() + wait), "call")
@@ -186,8 +187,9 @@ class QuestionRun:
                         error = msg.get("error") if isinstance(msg.get("error"), dict) else None
                         if first and error:
                             s.cell_errors[msg.get("index")] = error
-                        if error and error.get("type") == "Timeout":
-                            s.skip.add(msg.get("index"))  # later questions do not wait for it again
+                        if error and error.get("type") == "Timeout" and isinstance(msg.get("index"), int):
+                            # what it defined before the alarm stays; later questions wait 1 s, not the full limit
+                            s.cut_short[msg["index"]] = min(1.0, s.limits.cell_seconds)
                         current = None
                     elif op == "ready":
                         if first:

@@ -8,6 +8,7 @@ its own question plus one cheap question it does not touch; one test grades ever
 
 import pytest
 
+from autograder.grading import by_question
 from grading_helpers import grade_source, grade_template, replace_function as _replace, scores as _scores
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
@@ -282,7 +283,7 @@ def test_mistake_loses_only_its_question(mutant, tmp_path):
     assert set(scores) == {affected, BESIDE[affected]}
     assert scores[affected][0] < scores[affected][1], (mutant, result["tests"])
     assert scores[BESIDE[affected]][0] == scores[BESIDE[affected]][1], (mutant, result["tests"])
-    output = next(t["output"] for t in result["tests"] if t["name"].endswith("." + affected))
+    output = by_question(result)[affected]["output"]
     assert fragment in output, output
 
 
@@ -290,7 +291,7 @@ def test_train_mistakes_cost_only_their_cases(tmp_path):
     """verbose=1 trains correctly: only the console-output case fails (one fifth of the points)."""
     new_def = "def train_model(model, X, y, epochs=100):\n    return model.fit(X, y, epochs=epochs, verbose=1)"
     result = _grade(tmp_path, "verbose", _replace(CORRECT, "train_model", new_def), ["train_model", "load_data"])
-    entry = next(t for t in result["tests"] if t["name"].endswith(".train_model"))
+    entry = by_question(result)["train_model"]
     assert _scores(result)["load_data"] == (10, 10)
     assert "printed during training (use verbose=0)" in entry["output"]
     failed = [c["name"] for c in entry["extra_data"]["cases"] if not c["passed"]]
