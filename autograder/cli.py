@@ -231,7 +231,7 @@ def cmd_demo(args):
     if not os.path.isdir(root):
         print("the sample class (samples/) is not here", file=sys.stderr)
         return EXIT_HARNESS
-    print(sandbox.isolation_note())
+    print(sandbox.isolation_note(sandbox.uses_bwrap(sandbox.GraderConfig.from_env())))
     code = EXIT_OK
     for assignment in specmod.ASSIGNMENTS:
         folder = os.path.join(root, assignment)

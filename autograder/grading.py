@@ -152,6 +152,7 @@ class CaseResult:
     public: bool
     verdict: Verdict
     fn: str = ""              # the function (or probe) the case called
+    probe: bool = False       # driven by the harness (a probe), so no stored answer can pass it
 
     def message(self, lang):
         if self.verdict.ok:
@@ -180,7 +181,10 @@ class QuestionResult:
         return sum(1 for c in mine if c.verdict.ok), len(mine)
 
     def credit(self):
-        """(public credit, hidden credit) as fractions of the question's points."""
+        """(public credit, hidden credit) as fractions of the question's points. A public case that
+        only returns a value earns credit only when an anchor passes: a hidden case, or a probe (a
+        case the harness drives, which no stored answer can pass); so answering the shipped public
+        cases from a table earns nothing, while honest partial work keeps its partial credit."""
         (pp, pn), (hp, hn) = self.counts(True), self.counts(False)
         n = pn + hn
         if not n or self.static_problem:
@@ -188,8 +192,15 @@ class QuestionResult:
         if self.question.all_or_nothing:
             full = pp == pn and hp == hn
             return (pn / n if full else 0.0), (hn / n if full else 0.0)
-        public = pp / n if (hn == 0 or hp > 0) else 0.0
-        return public, hp / n
+        anchors = [c for c in self.cases if not c.public or c.probe]
+        anchored = not anchors or any(c.verdict.ok for c in anchors)
+        public = sum(1 for c in self.cases if c.public and c.verdict.ok and (c.probe or anchored))
+        return public / n, hp / n
+
+    @property
+    def anchored(self):
+        anchors = [c for c in self.cases if not c.public or c.probe]
+        return not anchors or any(c.verdict.ok for c in anchors)
 
 
 def helper_questions(spec):
@@ -214,7 +225,8 @@ def run_question(executor, question, cases, cells=None, lang="en", helpers=None,
                 gave_up.add(fn)
             elif verdict.key == "question_timeout":
                 gave_up.add("*")
-        result.cases.append(CaseResult(case["name"], bool(case.get("public")), verdict, fn))
+        result.cases.append(CaseResult(case["name"], bool(case.get("public")), verdict, fn,
+                                       bool(case["call"].get("probe"))))
     if question.static and cells is not None and not result.not_attempted:
         result.static_problem = question.static(cells)
     result.seconds = time.perf_counter() - started
@@ -261,7 +273,7 @@ def question_entries(assignment, qr, lang, hidden_visibility="after_published"):
         max_score = round(q.points * (total / n if n else 1.0), 4)
         score = round(q.points * credit, 4)
         lines = feedback_lines(qr, lang, public)
-        if public and hn and not hp and pp and not q.all_or_nothing:
+        if public and not qr.anchored and pp and not q.all_or_nothing:
             lines.append(i18n.t("public_needs_hidden", lang))
         out.append({
             "name": f"{assignment}.{q.name}" + ("" if public else HIDDEN_SUFFIX),

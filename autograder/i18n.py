@@ -337,8 +337,9 @@ MESSAGES.update({
                               "기준 답안의 것을 씁니다",
                               "your {names} fails its own question, which affects this result too; at grading time the "
                               "reference's is used in its place"),
-    "public_needs_hidden": ("공개 사례의 점수는 같은 문항의 비공개 사례를 하나 이상 통과해야 인정됩니다",
-                            "public cases earn credit only when at least one hidden case of the question passes"),
+    "public_needs_hidden": ("공개 사례의 점수는 같은 문항의 비공개 사례(또는 구조 검사)를 하나 이상 통과해야 인정됩니다",
+                            "public cases earn credit only when at least one hidden case (or structure check) of the "
+                            "question passes"),
     "protocol_fault": ("학생 코드 프로세스가 알 수 없는 응답을 보냈습니다: {message}",
                        "the student process sent something that is not an answer: {message}"),
 })
