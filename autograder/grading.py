@@ -152,7 +152,7 @@ class CaseResult:
     public: bool
     verdict: Verdict
     fn: str = ""              # the function (or probe) the case called
-    probe: bool = False       # driven by the harness (a probe), so no stored answer can pass it
+    probe: bool = False       # driven by the harness (a probe or stand-ins), so no stored answer can pass it
 
     def message(self, lang):
         if self.verdict.ok:
@@ -192,6 +192,8 @@ class QuestionResult:
         if self.question.all_or_nothing:
             full = pp == pn and hp == hn
             return (pn / n if full else 0.0), (hn / n if full else 0.0)
+        if self.question.stand_ins and any(c.verdict.key == "structure" for c in self.cases):
+            return 0.0, 0.0  # built the wrong way (around the grader's stand-ins) in any case: no credit
         anchors = [c for c in self.cases if not c.public or c.probe]
         anchored = not anchors or any(c.verdict.ok for c in anchors)
         public = sum(1 for c in self.cases if c.public and c.verdict.ok and (c.probe or anchored))
@@ -219,14 +221,19 @@ def run_question(executor, question, cases, cells=None, lang="en", helpers=None,
         if fn in gave_up or "*" in gave_up:
             verdict = Verdict.fail("skipped_after_timeout", name=fn)
         else:
-            call = dict(case["call"], remote=list(remote))
-            verdict = judge_reply(question, case, executor.call(call, timeout=question.timeout, helpers=helpers))
+            these, log = dict(helpers or {}), []
+            if case.get("stand_in") is not None and question.stand_ins:
+                stand_ins, log = question.stand_ins(case["stand_in"])
+                these.update(stand_ins)
+            call = dict(case["call"], remote=sorted(set(remote) | set(these)))
+            reply = executor.call(call, timeout=question.timeout, helpers=these)
+            verdict = judge_reply(question, dict(case, log=log) if log is not None else case, reply)
             if verdict.key == "call_timeout":
                 gave_up.add(fn)
             elif verdict.key == "question_timeout":
                 gave_up.add("*")
         result.cases.append(CaseResult(case["name"], bool(case.get("public")), verdict, fn,
-                                       bool(case["call"].get("probe"))))
+                                       bool(case["call"].get("probe") or case.get("stand_in") is not None)))
     if question.static and cells is not None and not result.not_attempted:
         result.static_problem = question.static(cells)
     result.seconds = time.perf_counter() - started

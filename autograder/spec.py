@@ -103,10 +103,16 @@ def encode_call(c, inject=()):
 # ---- cases and questions --------------------------------------------------------------------
 @dataclass
 class Case:
+    """One call of a question. stand_in: plain data from which the question's `stand_ins` builds,
+    in the grading process, the functions that answer in place of the student's (or the
+    reference's) for this call only (e.g. gates with tables the grader chose); what they were
+    asked is handed to the comparison as case["log"], so the grader, not the child, judges how the
+    answer was built."""
     name: str
     call: dict
     public: bool = True
     expected: object = None
+    stand_in: object = None
 
 
 @dataclass
@@ -126,6 +132,7 @@ class Question:
     expected: object = None              # (case, solution_value, solution_ns) -> expected, when not the value
     needs_keras: bool = False
     hint: tuple = ("", "")               # (ko, en): helps without giving the answer away
+    stand_ins: object = None             # (case.stand_in) -> ({name: function}, log list): grader-side stand-ins
     title: tuple = ("", "")
 
 

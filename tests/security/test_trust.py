@@ -170,9 +170,10 @@ def test_reproducing_the_public_expected_values_scores_at_most_5(assignment):
     refs, _ = references.load(assignment, include_hidden=True)
     total = 0.0
     for q in spec.questions:
+        storable = lambda c: c["public"] and "fn" in c["call"] and c.get("stand_in") is None  # noqa: E731
         cases = [grading.CaseResult(c["name"], bool(c["public"]),
-                                    grading.Verdict(True) if c["public"] and "fn" in c["call"] else grading.Verdict.fail("value"),
-                                    c["call"].get("fn", ""), bool(c["call"].get("probe")))
+                                    grading.Verdict(True) if storable(c) else grading.Verdict.fail("value"),
+                                    c["call"].get("fn", ""), not storable(c) and c["public"])
                  for c in refs.get(q.name, [])]
         total += sum(e["score"] for e in grading.question_entries(assignment, grading.QuestionResult(q, cases), "en"))
     assert total <= 5, total
@@ -201,3 +202,105 @@ def test_hidden_failures_say_only_what_kind_of_failure(tmp_path):
             for line in t["output"].splitlines():
                 if line.startswith("✗"):
                     assert line.rsplit(": ", 1)[-1] in kinds, line
+
+
+# ---- 6. each question tests what it names (issue 19) -------------------------------------------------
+FD_BACKWARD = '''
+def backward(t, params, cache):
+    """Richardson-extrapolated finite differences of the student's own forward and loss."""
+    import numpy as np
+    X = cache["X"]
+    def f():
+        return loss(forward(X, params)[0], t)
+    grads = {}
+    for k, v in params.items():
+        v = params[k] = np.array(v, dtype=np.float64)
+        g = np.zeros_like(v)
+        for i in np.ndindex(v.shape):
+            old = v[i]
+            def d(h):
+                v[i] = old + h; up = f(); v[i] = old - h; down = f(); v[i] = old
+                return (up - down) / (2 * h)
+            g[i] = (4 * d(1e-3) - d(2e-3)) / 3
+        grads[k] = g
+    return grads
+'''
+
+
+def test_backward_must_come_from_the_cache(tmp_path):
+    """A finite-difference backward matches on consistent caches but not where the cache holds h and y
+    from other weights: it loses the question, while the solution keeps every case."""
+    source = with_function(solution_source("03_backprop"), "backward", FD_BACKWARD)
+    result = grade_text(tmp_path, "fd", source, "03_backprop", config=CONFIG.with_limits(call_seconds=20.0))
+    backward = grading.by_question(result)["backward"]
+    failed = [c["name"] for c in backward["extra_data"]["cases"] if not c["passed"]]
+    assert failed and all("other weights" in name for name in failed), failed
+    assert backward["score"] <= 0.75 * backward["max_score"], backward["score"]
+    solution = grading.by_question(grade_text(tmp_path, "sol", solution_source("03_backprop"), "03_backprop"))
+    assert solution["backward"]["score"] == solution["backward"]["max_score"]
+
+
+STRUCTURE_ATTACKS = {
+    "lookup gates": ("gates", '''
+def AND(x1, x2):
+    return [0, 0, 0, 1][2 * int(x1) + int(x2)]
+def OR(x1, x2):
+    return [0, 1, 1, 1][2 * int(x1) + int(x2)]
+def NAND(x1, x2):
+    return [1, 1, 1, 0][2 * int(x1) + int(x2)]
+'''),
+    "gates that call perceptron for show": ("gates", '''
+def AND(x1, x2):
+    perceptron([0, 0], [0, 0], 0.0)
+    return int(x1 and x2)
+def OR(x1, x2):
+    perceptron([0, 0], [0, 0], 0.0)
+    return int(x1 or x2)
+def NAND(x1, x2):
+    perceptron([0, 0], [0, 0], 0.0)
+    return int(not (x1 and x2))
+'''),
+    "XOR bound through globals": ("XOR", '''
+import operator
+globals()["X" + "OR"] = lambda x1, x2: operator.xor(int(x1), int(x2))
+'''),
+    "XOR that calls a gate and returns xor": ("XOR", '''
+def XOR(x1, x2):
+    import operator
+    NAND(x1, x2)
+    return operator.xor(int(x1), int(x2))
+'''),
+    "XOR that launders xor through a gate": ("XOR", '''
+def XOR(x1, x2):
+    import operator
+    r = operator.xor(int(x1), int(x2))
+    return AND(r, r)
+'''),
+    "patched probes and stand-ins": ("XOR", '''
+import sys
+for name, mod in list(sys.modules.items()):
+    if name.startswith("agchild"):
+        for attr in dir(mod):
+            if attr.startswith("probe") or attr == "perform_call":
+                try:
+                    setattr(mod, attr, lambda *a, **k: {"table": [0, 1, 1, 0], "gate_calls": {"AND": 4}})
+                except Exception:
+                    pass
+def XOR(x1, x2):
+    import operator
+    return operator.xor(int(x1), int(x2))
+'''),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURE_ATTACKS))
+def test_structure_is_judged_outside_and_cannot_be_dodged(tmp_path, name):
+    question, attack = STRUCTURE_ATTACKS[name]
+    source = solution_source("01_perceptron")
+    for fn in ("AND", "OR", "NAND") if question == "gates" else ("XOR",):
+        source = with_function(source, fn, "")
+    source += "\n" + attack
+    got = grading.question_scores(grade_text(tmp_path, "attack", source, "01_perceptron"))
+    assert got[question][0] <= 0.35 * got[question][1], (name, got)
+    if "patched" not in name:  # (patching the harness in the child only breaks the student's own answers)
+        assert all(s == m for q, (s, m) in got.items() if q != question), (name, got)

@@ -4,7 +4,7 @@ import ast
 import numpy as np
 
 from autograder.compare import PASS, Custom, Same, Verdict
-from autograder.spec import AssignmentSpec, Case, Question, call, probe
+from autograder.spec import AssignmentSpec, Case, Question, call
 from autograder.submission import function_sources
 
 INPUTS = [(0, 0), (0, 1), (1, 0), (1, 1)]
@@ -55,42 +55,101 @@ def perceptron_hidden(rng):
     return out
 
 
+# ---- gates and XOR: judged here, from what the grader's stand-ins were asked -----------------------
+# The child never judges structure: a gate is called with a stand-in `perceptron` that answers from
+# this process and records (x, w, b); XOR is called with stand-in gates that answer from tables this
+# process chooses (the honest ones in public cases, random ones in hidden cases). Patching anything
+# in the child can only make the student's own answers wrong.
+def _perceptron_stand_in(_data):
+    log = []
+
+    def perceptron(x, w, b):
+        x, w = np.asarray(x, dtype=np.float64).ravel(), np.asarray(w, dtype=np.float64).ravel()
+        answer = 1 if float(np.dot(x, w) + float(b)) > 0 else 0
+        log.append({"x": x.tolist(), "w": w.tolist(), "b": float(b), "answer": answer})
+        return answer
+    return {"perceptron": perceptron}, log
+
+
+def _gate_stand_ins(tables):
+    log = []
+
+    def gate(name):
+        def answer(x1, x2):
+            a = tables[name][INPUTS.index((int(x1), int(x2)))]
+            log.append({"gate": name, "args": [int(x1), int(x2)], "answer": a})
+            return a
+        return answer
+    return {g: gate(g) for g in ("AND", "OR", "NAND")}, log
+
+
+def _stand_ins(data):
+    return _perceptron_stand_in(data) if data.get("kind") == "perceptron" else _gate_stand_ins(data["tables"])
+
+
 def gates_public():
-    cases = [Case(f"{g}{x}", call(g, *x)) for g in ("AND", "OR", "NAND") for x in INPUTS]
-    cases += [Case(f"{g} calls perceptron", probe("gate_calls", gate=g)) for g in ("AND", "OR", "NAND")]
-    return cases
+    return [Case(f"{g}{x}", call(g, *x), stand_in={"kind": "perceptron"}) for g in ("AND", "OR", "NAND") for x in INPUTS]
 
 
-def _gate_calls(actual, expected, case):
-    if not isinstance(actual, dict):
-        return Verdict.fail("structure", message="could not inspect the gate")
-    table = [int(v) if isinstance(v, (int, np.integer, bool, np.bool_)) else v for v in actual.get("table", [])]
-    if table != expected["table"]:
-        return Verdict.fail("structure", message="with a correct perceptron the truth table is wrong")
-    if actual.get("perceptron_calls", 0) < 4:
-        return Verdict.fail("structure", message="the gate must call perceptron(x, w, b)")
-    return PASS
+def _as_int(value):
+    return int(value) if isinstance(value, (int, np.integer, bool, np.bool_)) else None
 
 
 def gates_compare(actual, expected, case):
-    if case["call"].get("probe") == "gate_calls":
-        return _gate_calls(actual, expected, case)
-    return Same()(actual, expected, case)
+    verdict = Same()(actual, expected, case)
+    if not verdict.ok:
+        return verdict
+    inputs = [float(a["value"]["__int__"]) for a in case["call"]["args"]]
+    mine = [c for c in case.get("log", []) if c["x"] == inputs]
+    if not mine:
+        return Verdict.fail("structure", message=("게이트는 perceptron(x, w, b)를 x = (x1, x2)로 불러서 답을 내야 합니다",
+                                                  "the gate must call perceptron(x, w, b) with x = (x1, x2)"))
+    if _as_int(actual) != mine[-1]["answer"]:
+        return Verdict.fail("structure", message=("게이트의 답은 perceptron이 돌려준 값이어야 합니다",
+                                                  "the gate must return what perceptron returned"))
+    return PASS
 
 
 def xor_public():
-    return [Case(f"XOR{x}", call("XOR", *x)) for x in INPUTS] + [Case("XOR built from the gates", probe("xor_structure"))]
+    return [Case(f"XOR{x}", call("XOR", *x), stand_in={"kind": "gates", "tables": {g: TABLES[g] for g in ("AND", "OR", "NAND")}})
+            for x in INPUTS]
+
+
+def xor_hidden(rng):
+    out = []
+    for k in range(2):
+        tables = {g: [int(v) for v in rng.integers(0, 2, size=4)] for g in ("AND", "OR", "NAND")}
+        out += [Case(f"XOR{x} with other gates ({k + 1})", call("XOR", *x), public=False,
+                     stand_in={"kind": "gates", "tables": tables}) for x in INPUTS]
+    return out
+
+
+def xor_expected(case, value, ns):
+    """The truth table where the gates are the honest ones (public cases); with other tables only the
+    log decides: XOR's answer must follow the gates, whatever their tables."""
+    return value if case.public else None
 
 
 def xor_compare(actual, expected, case):
-    if case["call"].get("probe") != "xor_structure":
-        return Same()(actual, expected, case)
-    if not isinstance(actual, dict):
-        return Verdict.fail("structure", message="could not inspect XOR")
-    if actual.get("table") != TABLES["XOR"]:
-        return Verdict.fail("structure", message="with correct gates, XOR's truth table is wrong")
-    if actual.get("with_constant_0") != [0, 0, 0, 0] or actual.get("with_constant_1") != [1, 1, 1, 1]:
-        return Verdict.fail("structure", message="XOR's output must come from the gates (AND, OR, NAND)")
+    """XOR(x1, x2) must be a composition of the gates: it calls at least one, every gate it calls gets
+    XOR's inputs or earlier gates' answers, and what XOR returns is the last gate's answer."""
+    if expected is not None:
+        verdict = Same()(actual, expected, case)
+        if not verdict.ok:
+            return verdict
+    log = case.get("log") or []
+    x1, x2 = (int(a["value"]["__int__"]) for a in case["call"]["args"])
+    if not log:
+        return Verdict.fail("structure", message=("XOR는 게이트 AND, OR, NAND를 불러야 합니다", "XOR must call the gates AND, OR, NAND"))
+    known = {x1, x2}
+    for entry in log:
+        if not set(entry["args"]) <= known:
+            return Verdict.fail("structure", message=("게이트에는 XOR의 입력이나 앞선 게이트의 출력만 넣어야 합니다",
+                                                      "each gate must get XOR's inputs or earlier gates' outputs"))
+        known.add(entry["answer"])
+    if _as_int(actual) != log[-1]["answer"]:
+        return Verdict.fail("structure", message=("XOR의 출력은 게이트(AND, OR, NAND)의 출력이어야 합니다",
+                                                  "XOR's output must come from the gates (AND, OR, NAND)"))
     return PASS
 
 
@@ -98,20 +157,19 @@ _FORBIDDEN = (ast.BitXor, ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotI
 
 
 def xor_static(cells):
-    """XOR may only compose the gates: no ^, ==, != or table lookups on its inputs."""
+    """XOR is written as `def XOR(x1, x2)` and only composes the gates: no ^, ==, != or table lookups
+    on its inputs (the behavioural cases catch what a static rule cannot see)."""
     node = function_sources(cells, "XOR")
-    if node is None:
-        return None  # the calls report the missing function
+    if node is None or not isinstance(node, ast.FunctionDef):
+        return ("XOR를 def XOR(x1, x2): 로 정의하세요", "define XOR with def XOR(x1, x2):")
     for sub in ast.walk(node):
         if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.BitXor):
-            return "XOR uses the ^ operator; compose the gates instead"
+            return ("XOR에 ^ 연산자를 썼습니다. 게이트를 조합하세요", "XOR uses the ^ operator; compose the gates instead")
         if isinstance(sub, ast.Compare) and any(isinstance(op, _FORBIDDEN) for op in sub.ops):
-            return "XOR compares its inputs (==, !=, is, in); compose the gates instead"
+            return ("XOR가 입력을 비교합니다 (==, !=, is, in). 게이트를 조합하세요",
+                    "XOR compares its inputs (==, !=, is, in); compose the gates instead")
         if isinstance(sub, (ast.Subscript, ast.Dict)):
-            return "XOR looks values up in a table; compose the gates instead"
-    names = {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    if not names & {"AND", "OR", "NAND"}:
-        return "XOR must call the gates AND, OR, NAND"
+            return ("XOR가 표에서 값을 찾아봅니다. 게이트를 조합하세요", "XOR looks values up in a table; compose the gates instead")
     return None
 
 
@@ -144,9 +202,10 @@ SPEC = AssignmentSpec(
                  hint=("z가 정확히 0일 때의 값을 확인하세요 (강의: y <= 0 이면 0).", "check z exactly 0: the lecture returns 0 when z <= 0")),
         Question("perceptron", 10, ["perceptron"], Same(), perceptron_public, perceptron_hidden, inject=("weighted_sum", "step"),
                  hint=("step(weighted_sum(x, w, b))", "step(weighted_sum(x, w, b))")),
-        Question("gates", 20, ["AND", "OR", "NAND"], Custom(gates_compare), gates_public, None, inject=("perceptron",),
+        Question("gates", 20, ["AND", "OR", "NAND"], Custom(gates_compare), gates_public, None, stand_ins=_stand_ins,
                  hint=("각 게이트는 perceptron을 호출하고 진리표를 만족해야 합니다.", "each gate calls perceptron and matches its truth table")),
-        Question("XOR", 20, ["XOR"], Custom(xor_compare), xor_public, None, inject=("AND", "OR", "NAND"), static=xor_static,
+        Question("XOR", 20, ["XOR"], Custom(xor_compare), xor_public, xor_hidden, stand_ins=_stand_ins, static=xor_static,
+                 expected=xor_expected,
                  hint=("게이트를 조합하세요: AND(NAND(x1, x2), OR(x1, x2)).", "compose the gates, e.g. AND(NAND(x1, x2), OR(x1, x2))")),
         Question("train_perceptron", 35, ["train_perceptron"], Same(rtol=1e-9, atol=1e-12), train_public, train_hidden,
                  inject=("perceptron",), timeout=20,

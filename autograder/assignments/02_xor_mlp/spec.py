@@ -15,7 +15,7 @@ accepted where the reference gives a 0-d array: the value and its dtype kind are
 import numpy as np
 
 from autograder.compare import PASS, Custom, Same, Verdict
-from autograder.spec import AssignmentSpec, B, Case, Question, call, probe
+from autograder.spec import AssignmentSpec, B, Case, Question, call
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 SLIDES = {"W1": np.array([[-2.0, 2.0], [-2.0, 2.0]]), "b1": np.array([3.0, -1.0]),
@@ -134,26 +134,42 @@ def mlp_hidden(rng):
 
 
 # ---- xor_table ----------------------------------------------------------------------------------
+def _mlp_stand_in(data):
+    """mlp_forward answering from this process with a y the grader chose; records each call."""
+    log = []
+
+    def mlp_forward(X, W1, b1, W2, b2, activation=None):
+        y = np.array(data["y"], dtype=np.float64)
+        log.append({"rows": int(np.asarray(X).shape[0]) if np.ndim(X) else 0})
+        return np.zeros((len(y), 2)), y
+    return {"mlp_forward": mlp_forward}, log
+
+
 def xor_table_public():
-    return [
-        Case("xor_table() with the given weights", call("xor_table")),
-        Case("xor_table() computes y with mlp_forward", probe("xor_table_structure")),
-    ]
+    return [Case("xor_table() with the given weights", call("xor_table")),
+            Case("xor_table() is mlp_forward's y as int", call("xor_table"), stand_in={"y": [0.0, 1.0, 1.0, 0.0]})]
+
+
+def xor_table_hidden(rng):
+    return [Case(f"xor_table() follows mlp_forward ({k + 1})", call("xor_table"), public=False,
+                 stand_in={"y": [float(v) for v in rng.integers(0, 2, size=4)]}) for k in range(2)]
 
 
 def xor_table_compare(actual, expected, case):
-    if case["call"].get("probe") != "xor_table_structure":
+    if case.get("stand_in") is None:
         return Same()(actual, expected, case)
-    if not isinstance(actual, dict):
-        return Verdict.fail("structure", message="could not inspect xor_table")
-    if actual.get("table") != [0, 1, 1, 0]:
-        return Verdict.fail("structure", message=f"with the given weights and a correct mlp_forward the table is "
-                                                 f"{actual.get('table')}, expected [0, 1, 1, 0]")
-    if not actual.get("mlp_calls"):
-        return Verdict.fail("structure", message="xor_table must call mlp_forward")
-    if actual.get("with_constant") != expected.get("with_constant"):
-        return Verdict.fail("structure", message="the table must be mlp_forward's y (as int), not written by hand")
+    if not case.get("log"):
+        return Verdict.fail("structure", message=("xor_table은 mlp_forward를 불러야 합니다", "xor_table must call mlp_forward"))
+    want = np.array(case["stand_in"]["y"]).astype(int)
+    verdict = Same()(actual, want, case)
+    if not verdict.ok:
+        return Verdict.fail("structure", message=("표는 손으로 적지 말고 mlp_forward의 y를 int로 바꾸어 만드세요",
+                                                  "the table must be mlp_forward's y (as int), not written by hand"))
     return PASS
+
+
+def xor_table_expected(case, value, ns):
+    return value if case.stand_in is None else None
 
 
 # ---- count_parameters ---------------------------------------------------------------------------
@@ -193,8 +209,8 @@ SPEC = AssignmentSpec(
                  inject=("layer_forward",),
                  hint=("두 층 모두 인자로 받은 activation을 씁니다. (H, y)를 돌려주고 y의 shape은 (n,)입니다.",
                        "use the given activation in both layers; return (H, y) with y of shape (n,)")),
-        Question("xor_table", 15, ["xor_table"], Custom(xor_table_compare), xor_table_public, None,
-                 inject=("mlp_forward", "step_fn", "layer_forward"),
+        Question("xor_table", 15, ["xor_table"], Custom(xor_table_compare), xor_table_public, xor_table_hidden,
+                 inject=("mlp_forward", "step_fn", "layer_forward"), stand_ins=_mlp_stand_in, expected=xor_table_expected,
                  hint=("주어진 W1, b1, W2, b2, X_xor와 step_fn으로 mlp_forward를 실행해 y를 int 배열로 돌려주세요.",
                        "run mlp_forward on X_xor with the given W1, b1, W2, b2 and step_fn; return y as an int array")),
         Question("count_parameters", 25, ["count_parameters"], Same(), count_public, count_hidden,

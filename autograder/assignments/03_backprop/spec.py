@@ -171,24 +171,39 @@ def loss_hidden(rng):
 
 
 # ---- backward -----------------------------------------------------------------------------------
-def _backward_case(name, X, t, p, public=True):
-    cache = cache_of(X, p)
+def _backward_case(name, X, t, p, public=True, cache_params=None):
+    """backward(t, p, cache); the cache is forward's for `cache_params` when given (other weights
+    than p): the contract's formulas then read h and y from the cache and W2 from p, which is what
+    backpropagation does and what a gradient recomputed from p (finite differences) does not."""
+    cache = cache_of(X, p if cache_params is None else cache_params)
     return Case(name, probe("backward", t, p, {k: cache[k] for k in ("X", "h", "y")}), public=public)
+
+
+FROM_CACHE = "cache from other weights"
 
 
 def backward_public():
     rng = np.random.default_rng(42)
     X, t, p = random_problem(rng, 3, 4, 5)
+    other = random_params(rng, 3, 4)
     return [_backward_case("XOR inputs, params0", X_XOR, T_XOR, params0()),
-            _backward_case("random network D=3, H=4, N=5", X, t, p)]
+            _backward_case("random network D=3, H=4, N=5", X, t, p),
+            _backward_case(f"{FROM_CACHE}: h, y from forward with other weights", X, t, p, cache_params=other)]
 
 
 def backward_hidden(rng):
-    return [_backward_case(f"random D={D}, H={H}, N={N}", *random_problem(rng, D, H, N), public=False)
-            for D, H, N in ((2, 2, 4), (1, 3, 6), (4, 5, 7), (3, 2, 1), (5, 6, 10))]
+    out = [_backward_case(f"random D={D}, H={H}, N={N}", *random_problem(rng, D, H, N), public=False)
+           for D, H, N in ((2, 2, 4), (1, 3, 6), (4, 5, 7), (3, 2, 1), (5, 6, 10))]
+    for D, H, N in ((2, 3, 4), (4, 2, 6)):
+        X, t, p = random_problem(rng, D, H, N)
+        out.append(_backward_case(f"{FROM_CACHE}, D={D}, H={H}, N={N}", X, t, p, public=False,
+                                  cache_params=random_params(rng, D, H)))
+    return out
 
 
 def backward_expected(case, value, ns):
+    if case.name.startswith(FROM_CACHE):
+        return {"reference": value, "numerical": None}  # no loss of p has this gradient: the formulas decide
     t, params, cache = (a["value"] for a in case.call["args"])
     num = numerical_grads(cache["X"], t, params)
     verdict = Gradients(max_rel_reference=1e-9, max_rel_numerical=1e-9)(value, {"reference": value, "numerical": num})
