@@ -5,8 +5,10 @@ The zip (Gradescope extracts it to /autograder/source) holds `setup.sh`, `run_au
 `autograder` package with this one assignment's folder (spec, public and hidden references, the
 grader-only helpers and course secret where the assignment has them), the released notebook as the
 template, the data files the spec names, `requirements.txt` and `gradescope.json` (the
-assignment and the visibility of the hidden entries). Never `solutions/`: grading reads the stored
-references, not the solutions.
+assignment and the visibility of the hidden entries), and `solutions/<assignment>.py` alone: the
+trusted grader serves reference helpers from it where a student's own helper fails its question
+(injection; never sent to a sandbox). setup.sh makes the whole source readable by root only, and
+student code runs as an unprivileged user, so no student process can read it.
 
 The environment variable GRADESCOPE_ROOT replaces /autograder everywhere (setup.sh,
 run_autograder, this module), so that tests run the whole thing in a temporary folder;
@@ -168,6 +170,9 @@ def zip_members(assignment, hidden_visibility="after_published", lang="en"):
     if not os.path.isfile(template):
         raise FileNotFoundError(f"assignments/{assignment}.ipynb (the template) is not here")
     add_file(template, f"assignments/{assignment}.ipynb")
+    solution = os.path.join(repo, "solutions", f"{assignment}.py")
+    if os.path.isfile(solution):  # grader-only (see the module docstring)
+        add_file(solution, f"solutions/{assignment}.py", mode=0o600)
     for rel in sorted(set(spec.data_files.values())):
         add_file(os.path.join(repo, rel), rel.replace(os.sep, "/"))
     members["requirements.txt"] = ("\n".join(_requirements(spec)).encode() + b"\n", 0o644)
@@ -200,12 +205,14 @@ def _solution_snippets(assignment):
 
 
 def check_members(members, assignment):
-    """Problems that would put solutions in the zip: a solutions/ path, nbgrader's solution markers
-    in a notebook or data file (the harness's own modules name them), or the text of a solution
-    function (outside the grader-only helpers)."""
+    """Problems that would put solutions where they do not belong: any solutions/ path but the
+    assignment's own grader-only file, nbgrader's solution markers in a notebook or data file (the
+    harness's own modules name them), or the text of a solution function anywhere else."""
     problems = []
     snippets = _solution_snippets(assignment)
     for name, (data, _mode) in sorted(members.items()):
+        if name == f"solutions/{assignment}.py":
+            continue
         if name.split("/")[0] == "solutions" or "/solutions/" in f"/{name}":
             problems.append(f"{name}: under solutions/")
             continue

@@ -45,20 +45,18 @@ def test_sandbox_env_falls_back_to_tensorflow_with_a_note(monkeypatch):
 
 def test_sandbox_env_override(monkeypatch):
     monkeypatch.setenv("AUTOGRADER_KERAS_BACKEND", "tensorflow")
-    env, note = specmod.sandbox_env(SPEC)
+    env, note = specmod.sandbox_env(SPEC, sandbox.GraderConfig.from_env().keras_backend)
     assert env["KERAS_BACKEND"] == "tensorflow" and note is None
     assert specmod.sandbox_env(specmod.load_spec("01_perceptron")) == ({}, None)
 
 
 def _warm_cache():
-    data_files = {name: specmod.resource_path(rel) for name, rel in SPEC.data_files.items()}
-    env, _ = specmod.sandbox_env(SPEC)
-    limits = grading._limits_for(SPEC)
-    cache = sandbox.CompileCache(data_files, limits, env, [specmod.encode_call(c) for c in SPEC.warmup])
+    setup, _, _ = grading.sandbox_setup(SPEC, sandbox.GraderConfig.from_env(isolation="auto"))
+    cache = sandbox.CompileCache(setup, [specmod.encode_call(c) for c in SPEC.warmup])
     cache.thread.join(timeout=300)
     assert cache.error is None, cache.error
     assert cache.entries > 0 and len(os.listdir(cache.path)) == cache.entries
-    return cache, data_files, env, limits
+    return cache, setup
 
 
 def _digest(folder):
@@ -103,25 +101,25 @@ def train_twice():
 '''
 
 
-def _session(data_files, env, limits, xla_cache):
-    return sandbox.Session([{"index": 0, "source": STUDENT}], data_files=data_files, preload=SPEC.preload,
-                           limits=limits, env=env, xla_cache=xla_cache)
+def _session(setup, xla_cache):
+    from dataclasses import replace
+    return sandbox.Session([{"index": 0, "source": STUDENT}], replace(setup, xla_cache=xla_cache), pool=None)
 
 
 def _call(session, name):
     from autograder.child import wire
-    reply = session.call(specmod.encode_call(specmod.call(name)), timeout=120)
+    with session.question(name) as run:
+        reply = run.call(specmod.encode_call(specmod.call(name)), timeout=120)
     assert reply["ok"], reply
     return wire.decode(reply["value"])
 
 
 @needs_cache
 def test_students_cannot_change_the_cache_and_do_read_it():
-    cache, data_files, env, limits = _warm_cache()
+    cache, setup = _warm_cache()
     try:
         before = _digest(cache.path)
-        with _session(data_files, env, limits, cache.path) as session:
-            assert session.start()
+        with _session(setup, cache.path) as session:
             seen = _call(session, "attack")
             trained = _call(session, "train_twice")
         assert seen["folder"] == sandbox.XLA_CACHE_MOUNT
@@ -132,8 +130,7 @@ def test_students_cannot_change_the_cache_and_do_read_it():
         assert trained["backend"] == "jax"
         assert trained["hits"] > 0  # the training step came from the cache, not from XLA
 
-        with _session(data_files, env, limits, None) as session:  # the same code without a cache
-            assert session.start()
+        with _session(setup, None) as session:  # the same code without a cache
             cold = _call(session, "train_twice")
         assert cold["hits"] == 0
         for a, b in zip(trained["weights"], cold["weights"]):
@@ -150,7 +147,7 @@ def test_grading_with_the_shared_cache_gives_the_same_result():
     alone = grading.grade_file(sample, warm=False)
     shared = [grading.grade_file(sample, warm=True) for _ in range(2)]  # the second after the warm-up
     for _ in range(600):
-        if all(c.thread.is_alive() is False for c in sandbox._compile_caches.values()):
+        if all(c.thread.is_alive() is False for c in sandbox.pool._compile_caches.values()):
             break
         time.sleep(0.1)
     shared.append(grading.grade_file(sample, warm=True))

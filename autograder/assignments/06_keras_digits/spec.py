@@ -659,7 +659,7 @@ def plot_expected(case, value, ns):
     args = [a["value"] for a in case.call["args"]]
     X, y_true, y_pred = args[:3]
     n = args[3] if len(args) > 3 else 10
-    wrong = np.flatnonzero(y_true != y_pred)[:n]
+    wrong = np.nonzero(np.asarray(y_true) - np.asarray(y_pred))[0][:n]   # the misclassified, in order
     return {"images": X[wrong].reshape(len(wrong), -1), "true": y_true[wrong], "pred": y_pred[wrong],
             "index": wrong}
 
@@ -729,9 +729,9 @@ SPEC = AssignmentSpec(
                        "the fraction of equal labels: float(np.mean(y_true == y_pred))")),
         Question("plot_mistakes", 15, ["plot_mistakes"], Custom(plot_compare), plot_public, plot_hidden, timeout=60,
                  expected=plot_expected,
-                 hint=("wrong = np.flatnonzero(y_true != y_pred)[:n]; 칸마다 ax.imshow(X[i])와 "
+                 hint=("np.flatnonzero로 y_true와 y_pred가 다른 번호를 찾아 앞에서부터 n개; 칸마다 ax.imshow(X[i])와 "
                        "ax.set_title(f'true {y_true[i]} / pred {y_pred[i]}'); return fig",
-                       "wrong = np.flatnonzero(y_true != y_pred)[:n]; in each subplot ax.imshow(X[i]) and "
+                       "the first n indices where y_true and y_pred differ (np.flatnonzero); in each subplot ax.imshow(X[i]) and "
                        "ax.set_title(f'true {y_true[i]} / pred {y_pred[i]}'); return fig")),
     ],
     preload=["numpy", "matplotlib.pyplot", "tensorflow", "keras", "sklearn.datasets", "sklearn.model_selection"],
