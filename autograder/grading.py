@@ -197,6 +197,8 @@ class QuestionResult:
         anchors = [c for c in self.cases if not c.public or c.probe]
         anchored = not anchors or any(c.verdict.ok for c in anchors)
         public = sum(1 for c in self.cases if c.public and c.verdict.ok and (c.probe or anchored))
+        if self.question.stand_ins and pp < pn:
+            hp = 0  # other gates (tables) check how the answer is built; the honest ones check the answer
         return public / n, hp / n
 
     @property
