@@ -76,12 +76,40 @@ def provenance(assignment, device, seed, extra=None):
     return info
 
 
+SECRET_NAME = "secret.txt"
+
+
+def course_seed(assignment, create=False):
+    """The seed of the hidden cases: drawn from the course's own secret (references/secret.txt beside
+    the hidden references, made by `autograder reference` or `autograder nbgrader init` when missing,
+    never shipped: not in the student bundle, so nothing a student receives regenerates the hidden
+    inputs, and each course or term that makes its own secret gets its own hidden cases). None
+    when there is no secret (the spec's hidden_seed is used then)."""
+    path = os.path.join(ref_dir(assignment), SECRET_NAME)
+    if not os.path.exists(path) and create:
+        import secrets
+        os.makedirs(ref_dir(assignment), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        os.chmod(path, 0o600)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            secret = fh.read().strip()
+    except OSError:
+        return None
+    import hashlib
+    return int.from_bytes(hashlib.sha256(f"{secret}:{assignment}".encode()).digest()[:8], "big")
+
+
 def build(assignment, device="cpu", seed=None, write=True):
     """Run the solution on every case and return (public, hidden) reference documents."""
     spec = specmod.load_spec(assignment)
     if any(q.needs_keras for q in spec.questions):
         _use_sandbox_env(spec, device)  # before the solution's own `import keras`
     ns = solution_namespace(assignment)
+    if seed is None:
+        seed = course_seed(assignment, create=write)
+    seed_shown = "course secret" if seed is not None and seed != spec.hidden_seed else seed
     seed = spec.hidden_seed if seed is None else seed
     rng = np.random.default_rng(seed)
     extra = {}
@@ -126,7 +154,7 @@ def build(assignment, device="cpu", seed=None, write=True):
     finally:
         os.chdir(old_cwd)
         shutil.rmtree(data_dir, ignore_errors=True)
-    prov = provenance(assignment, device, seed, extra)
+    prov = provenance(assignment, device, seed_shown, extra)
     public = {"provenance": prov, "questions": docs[True]}
     hidden = {"provenance": prov, "questions": docs[False]}
     if write:

@@ -128,6 +128,46 @@ def _copy_package(src, dest):
             out |= {n for n in names if n in INSTRUCTOR_ONLY}
         return out
     shutil.copytree(src, dest, ignore=ignore)
+    for name in os.listdir(os.path.join(dest, "assignments")):
+        spec_py = os.path.join(dest, "assignments", name, "spec.py")
+        if os.path.isfile(spec_py):
+            with open(spec_py, encoding="utf-8") as fh:
+                stripped = strip_hidden_generators(fh.read())
+            with open(spec_py, "w", encoding="utf-8") as fh:
+                fh.write(stripped)
+
+
+HIDDEN_STUB = 'raise RuntimeError("hidden cases are drawn at grading time and not shipped")'
+
+
+def strip_hidden_generators(source):
+    """A spec's source with the body of every hidden case generator (a function of `rng` named
+    `*_hidden`, or defined inside one) replaced by a raise: the bundle's check needs only the public cases, and nothing in
+    the bundle can regenerate the hidden inputs (whose seed is the course's secret anyway)."""
+    import ast
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    cuts = []
+
+    def generators(nodes, inside_hidden=False):
+        for node in nodes:
+            if isinstance(node, ast.FunctionDef):
+                hidden = inside_hidden or node.name.endswith("_hidden")
+                if hidden and "rng" in [a.arg for a in node.args.args]:
+                    yield node
+                else:
+                    yield from generators(node.body, hidden)
+    for node in generators(tree.body):
+            first = node.body[0]
+            start = first.lineno - 1
+            if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
+                    and isinstance(first.value.value, str) and len(node.body) > 1:
+                start = node.body[1].lineno - 1   # keep the docstring
+            indent = " " * node.body[0].col_offset
+            cuts.append((start, node.end_lineno, f"{indent}{HIDDEN_STUB}\n"))
+    for start, end, text in sorted(cuts, reverse=True):
+        lines[start:end] = [text]
+    return "".join(lines)
 
 
 def _project_metadata():
