@@ -74,6 +74,25 @@ MODEL_ANSWERS = {
 }
 
 
+def _folder_answers():
+    """Model answers an assignment keeps in its own folder (answers.py: MODEL_ANSWERS)."""
+    import importlib.util
+    import os
+    from .spec import ASSIGNMENTS, assignment_dir
+    found = {}
+    for name in ASSIGNMENTS:
+        path = os.path.join(assignment_dir(name), "answers.py")
+        if os.path.exists(path):
+            spec = importlib.util.spec_from_file_location(f"autograder_answers_{name}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            found.update(getattr(module, "MODEL_ANSWERS", {}))
+    return found
+
+
+MODEL_ANSWERS.update(_folder_answers())
+
+
 def solution_bodies(solution_source):
     """{function name: body source without its docstring, dedented}."""
     tree = ast.parse(solution_source)

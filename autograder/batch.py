@@ -105,6 +105,7 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
     spec = specmod.load_spec(assignment)
     os.makedirs(out_dir, exist_ok=True)
     stale = results.remove_stale_temporaries(out_dir)  # a killed run's half-written files
+    sandbox.remove_stale_stages()                      # and a killed run's sandbox folders in /tmp
     items = list(submissions) if submissions is not None else _collect(paths)
     done = results.load_finished(out_dir, assignment)
     todo, kept, changed, gone = plan(assignment, items, done, force=force)

@@ -23,6 +23,12 @@ def _assignment(value):
     return value
 
 
+def _default_lang():
+    """The configuration's language (AUTOGRADER_LANG, else English): one default for every command."""
+    from .config import GraderConfig
+    return GraderConfig.from_env().lang
+
+
 def build_parser():
     p = _Parser(prog="autograder", description="Check and grade the deep-learning homework notebooks.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -31,7 +37,7 @@ def build_parser():
     c.add_argument("submission")
     c.add_argument("--question", "-q", action="append", help="only this question (repeatable)")
     c.add_argument("--assignment", type=_assignment)
-    c.add_argument("--lang", choices=("ko", "en"), default="en")
+    c.add_argument("--lang", choices=("ko", "en"), default=_default_lang())
     c.add_argument("--json", action="store_true", help="print the result JSON instead of the table")
 
     g = sub.add_parser("grade", help="grade a class (public and hidden cases, sandboxed)")
@@ -40,7 +46,7 @@ def build_parser():
     g.add_argument("--out", help="output folder (required unless --nbgrader)")
     g.add_argument("-j", "--jobs", type=int, default=None)
     g.add_argument("--timeout", type=float, default=None, help="wall-time limit per submission, seconds")
-    g.add_argument("--lang", choices=("ko", "en"), default="en")
+    g.add_argument("--lang", choices=("ko", "en"), default=_default_lang())
     g.add_argument("--nbgrader", metavar="COURSE_ROOT", help="grade submitted/<student>/<assignment>/ of an nbgrader course")
     g.add_argument("--dask-scheduler", metavar="ADDRESS", help="grade on a dask.distributed cluster")
     g.add_argument("--force", action="store_true",
@@ -53,7 +59,7 @@ def build_parser():
     sim.add_argument("--threshold", type=float, default=None,
                      help="list a pair when the shared code is at least this fraction of either student's (default 0.5)")
     sim.add_argument("--min-tokens", type=int, default=None, help="and at least this many shared tokens (default 80)")
-    sim.add_argument("--lang", choices=("ko", "en"), default="en")
+    sim.add_argument("--lang", choices=("ko", "en"), default=_default_lang())
 
     r = sub.add_parser("reference", help="rebuild the stored references from solutions/")
     r.add_argument("assignment", type=_assignment)
@@ -73,7 +79,7 @@ def build_parser():
     gs.add_argument("--out", required=True, metavar="FILE.zip")
     gs.add_argument("--hidden-visibility", choices=("hidden", "after_due_date", "after_published"),
                     default="after_published", help="when students see the hidden cases' entries")
-    gs.add_argument("--lang", choices=("ko", "en"), default="en", help="language of the feedback")
+    gs.add_argument("--lang", choices=("ko", "en"), default=_default_lang(), help="language of the feedback")
 
     d = sub.add_parser("demo", help="grade the bundled sample class and print the table")
     d.add_argument("--out", default="demo-out")

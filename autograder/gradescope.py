@@ -51,7 +51,7 @@ LEADERBOARD_ORDERS = frozenset({"asc", "desc"})
 # the folders of other assignments.
 _EXCLUDE = ("__pycache__", "*.pyc", "_bundle", ".*")
 _INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py")  # not needed to grade
-_INSTRUCTOR_ONLY_IN_ASSIGNMENT = ("samples.py",)  # the demo class's mistakes: it quotes the solution
+_INSTRUCTOR_ONLY_IN_ASSIGNMENT = ("samples.py", "answers.py")  # the demo class's mistakes: it quotes the solution
 _GRADER_ONLY = ("hidden.py",)          # grader-side helpers: may hold reference code on purpose
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -165,7 +165,13 @@ def zip_members(assignment, hidden_visibility="after_published", lang="en"):
                 continue
             if parts == ["assignments", assignment] and name in _INSTRUCTOR_ONLY_IN_ASSIGNMENT:
                 continue
+            if name.startswith("secret"):
+                continue  # the hidden cases are already drawn (hidden.json): the secret stays home
             add_file(path, "/".join(["autograder", *parts, name]))
+            if parts == ["assignments", assignment] and name == "spec.py":  # no hidden generators either
+                from .release import strip_hidden_generators
+                text = strip_hidden_generators(members[f"autograder/assignments/{assignment}/spec.py"][0].decode("utf-8"))
+                members[f"autograder/assignments/{assignment}/spec.py"] = (text.encode("utf-8"), 0o644)
     template = os.path.join(repo, "assignments", f"{assignment}.ipynb")
     if not os.path.isfile(template):
         raise FileNotFoundError(f"assignments/{assignment}.ipynb (the template) is not here")

@@ -468,7 +468,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
     finally:
         session.close()
     result = build_result(assignment, sub.student if student is None else student, tests, notes, session.output(),
-                          started, prov, sandbox.isolation_note(session.sandboxed, session.dropped), sub, lang)
+                          started, prov, _sandbox_note(session.sandboxed, session.dropped, lang), sub, lang)
     if env.get("KERAS_BACKEND"):
         result["extra_data"]["keras_backend"] = env["KERAS_BACKEND"]
     return result
@@ -488,6 +488,16 @@ def _early_session(path, assignment, config, timeout, warm):
         return None
     session.prepare()
     return name, session, env, note
+
+
+def _sandbox_note(sandboxed, dropped, lang):
+    """The isolation that applied, in the run's language (English in full: the exact walls)."""
+    note = sandbox.isolation_note(sandboxed, dropped)
+    if lang != "ko":
+        return note
+    if sandboxed:
+        return i18n.t("sandbox_on", "ko")
+    return i18n.t("sandbox_off", "ko", reason=note.split("(", 1)[-1].split(")", 1)[0])
 
 
 def _sid(path):

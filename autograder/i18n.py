@@ -90,7 +90,8 @@ MESSAGES = {
     "magic_skipped": ("채점 때는 셀 매직 %%{name}을(를) 실행하지 않습니다", "cell magic %%{name} not run at grading time"),
     "warm_unavailable": ("미리 띄워 둔 실행 환경을 쓸 수 없어 새로 시작했습니다 ({reason})",
                          "warm sandbox unavailable ({reason}); started a fresh one"),
-    "sandbox_on": ("격리 실행(bubblewrap): 네트워크 없음, 읽기 전용 시스템, 개별 /tmp, 별도 프로세스 공간",
+    "sandbox_on": ("격리 실행(bubblewrap): 네트워크 없음, 읽기 전용 시스템, 문항마다 비우는 개별 쓰기 공간, 별도 프로세스 공간, "
+                   "seccomp 필터, 권한 없는 사용자로 실행",
                    "bubblewrap sandbox: no network, read-only system, private /tmp, own PID namespace"),
     "sandbox_off": ("주의: 격리 실행 환경(bubblewrap)이 없어 ({reason}) 같은 한도의 일반 하위 프로세스에서 실행했습니다",
                     "WARNING: no bubblewrap sandbox ({reason}); student code ran in a plain child process "

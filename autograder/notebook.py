@@ -21,7 +21,9 @@ import os
 import shutil
 import tempfile
 
-from . import grading, i18n, references
+from . import grading
+from . import i18n, references
+from .config import GraderConfig
 from . import spec as specmod
 
 NBGRADER_RUNS = ("autograde", "validate")
@@ -41,7 +43,7 @@ def _caller_namespace():
 
 
 def _lang(lang=None):
-    lang = lang or os.environ.get("AUTOGRADER_LANG") or "ko"
+    lang = lang or (GraderConfig.from_env().lang if os.environ.get("AUTOGRADER_LANG") else "ko")
     return "en" if lang.lower().startswith("en") else "ko"
 
 

@@ -154,7 +154,7 @@ def build(assignment, device="cpu", seed=None, write=True):
     finally:
         os.chdir(old_cwd)
         shutil.rmtree(data_dir, ignore_errors=True)
-    prov = provenance(assignment, device, seed_shown, extra)
+    prov = provenance(assignment, device, seed_shown, {**spec.provenance, **extra})
     public = {"provenance": prov, "questions": docs[True]}
     hidden = {"provenance": prov, "questions": docs[False]}
     if write:

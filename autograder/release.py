@@ -15,7 +15,7 @@ import sys
 from . import spec as specmod
 
 INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py", "gradescope.py")
-EXCLUDE = ("hidden.json", "hidden.py", "samples.py", "secret*", "__pycache__", "*.pyc", "_bundle", ".*")
+EXCLUDE = ("hidden.json", "hidden.py", "samples.py", "answers.py", "secret*", "__pycache__", "*.pyc", "_bundle", ".*")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 PYPROJECT = '''\

@@ -149,6 +149,8 @@ class AssignmentSpec:
     # Probe calls (no student code) that a grading run makes once, in a sandbox of its own, to fill
     # JAX's compilation cache that every student sandbox then reads (sandbox.CompileCache).
     warmup: list = field(default_factory=list)
+    # Plain facts the reference's provenance records beside its own (e.g. a threshold's measured spread).
+    provenance: dict = field(default_factory=dict)
 
     def question(self, name):
         for q in self.questions:

@@ -152,7 +152,7 @@ import numpy as np  # noqa: E402
 
 from autograder import authoring, i18n, notebook, submission  # noqa: E402
 
-WRITTEN = ["01_perceptron", "02_xor_mlp", "03_backprop", "04_optimizers", "05_keras_tanh"]
+WRITTEN = list(specmod.ASSIGNMENTS)
 # words the notebooks once used for what TERMS names otherwise
 OLD_TERMS = ["비공개 테스트", "공개 테스트", "공개된 테스트", "공개되지 않은 케이스", "테스트 케이스", "데모 셀",
              "채점하지 않습니다", "채점하지 않음"]
