@@ -106,6 +106,7 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
     os.makedirs(out_dir, exist_ok=True)
     stale = results.remove_stale_temporaries(out_dir)  # a killed run's half-written files
     sandbox.remove_stale_stages()                      # and a killed run's sandbox folders in /tmp
+    report.prepare()                                   # matplotlib imported while the class is graded
     items = list(submissions) if submissions is not None else _collect(paths)
     done = results.load_finished(out_dir, assignment)
     todo, kept, changed, gone = plan(assignment, items, done, force=force)

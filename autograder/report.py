@@ -119,30 +119,60 @@ def summarise(all_results, question_names, lang="en"):
 
 
 # ---- drawing -------------------------------------------------------------------------------
-def _figure(width=6.4, height=2.6):
+def _figure(width=6.4, height=2.6, left_inches=0.7):
+    """A figure with fixed margins (a layout engine draws every figure twice: half the report's time)."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
-    return Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=min(0.6, left_inches / width), right=1 - 0.15 / width, bottom=0.5 / height,
+                        top=1 - 0.12 / height)
+    return fig
+
+
+_RC = {"svg.fonttype": "none", "text.parse_math": False, "svg.hashsalt": "report",
+       "font.family": ["DejaVu Sans", "Noto Sans CJK KR", "NanumGothic", "sans-serif"]}
 
 
 def _svg(fig):
-    """The figure as an inline <svg> element (no XML prologue, no date, text as text)."""
-    import matplotlib
+    """The figure as an inline <svg> element (no XML prologue, no date, text as text); render()
+    draws every figure inside one matplotlib.rc_context(_RC)."""
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "text.parse_math": False, "svg.hashsalt": "report",
-                                "font.family": ["DejaVu Sans", "Noto Sans CJK KR", "NanumGothic", "sans-serif"]}):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Hangul glyphs missing from matplotlib's own font: the browser draws them
-            level = logging.getLogger("matplotlib.font_manager").level
-            logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-            try:
-                fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-            finally:
-                logging.getLogger("matplotlib.font_manager").setLevel(level)
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     start = text.find("<svg")
     return text[start:] if start >= 0 else text
+
+
+_prepared = []
+
+
+def prepare():
+    """Import matplotlib's figure and SVG backend in a background thread (0.3 s of the report), once."""
+    import threading
+    if not _prepared:
+        def load():
+            import matplotlib
+            matplotlib.use("Agg", force=False)
+            import matplotlib.backends.backend_svg  # noqa: F401
+            import matplotlib.figure  # noqa: F401
+        _prepared.append(threading.Thread(target=load, name="report-imports", daemon=True))
+        _prepared[0].start()
+
+
+def _quiet_fonts():
+    """Hangul glyphs are missing from matplotlib's own font: the browser draws them; say nothing."""
+    import contextlib
+    import matplotlib
+    stack = contextlib.ExitStack()
+    stack.enter_context(matplotlib.rc_context(_RC))
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    stack.callback(logger.setLevel, level)
+    return stack
 
 
 def _hist(values, max_value, xlabel, ylabel, color="tab:blue", size=(6.4, 2.6)):
@@ -163,7 +193,7 @@ def _case_bars(cases, lang):
     hidden = _t("hidden_case", lang)
     labels = [n if cases[n][2] else f"{n} ({hidden})" for n in names]
     rates = [100.0 * cases[n][0] / cases[n][1] if cases[n][1] else 0.0 for n in names]
-    fig = _figure(5.6, 0.7 + 0.22 * len(names))
+    fig = _figure(5.6, 0.7 + 0.22 * len(names), left_inches=0.068 * max([len(lab[:48]) for lab in labels] + [8]))
     ax = fig.add_subplot()
     y = list(range(len(names)))
     colors = ["tab:green" if r >= 99.999 else ("tab:orange" if r >= 50 else "tab:red") for r in rates]
@@ -183,7 +213,7 @@ def _time_chart(all_results, lang):
     if len(times) > 40:  # a histogram for a large class; the slowest are in the table below
         return _hist([t for _, t in times], max(t for _, t in times) or 1.0, _t("report_seconds", lang),
                      _t("report_students", lang), color="tab:purple")
-    fig = _figure(6.4, 0.6 + 0.24 * max(1, len(times)))
+    fig = _figure(6.4, 0.7 + 0.24 * max(1, len(times)), left_inches=0.07 * max([len(s[:32]) for s, _ in times] + [8]))
     ax = fig.add_subplot()
     y = list(range(len(times)))
     ax.barh(y, [t for _, t in times], color="tab:purple")
@@ -217,6 +247,11 @@ def _num(x):
 
 def render(assignment, all_results, question_names, lang="en", harness_failures=(), run_note=None):
     """The page's HTML text. harness_failures: [(student, reason)] of students with no result."""
+    with _quiet_fonts():
+        return _render(assignment, all_results, question_names, lang, harness_failures, run_note)
+
+
+def _render(assignment, all_results, question_names, lang, harness_failures, run_note):
     questions, troubles = summarise(all_results, question_names, lang)
     troubles += [(str(s), "harness", str(reason)) for s, reason in harness_failures]
     totals = [float(r.get("score") or 0) for r in all_results]

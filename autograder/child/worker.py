@@ -486,6 +486,16 @@ def zygote_main(ctl_fd):
             __import__(name)
         except Exception:  # noqa: BLE001 - a missing optional library costs only its questions
             pass
+    if "numpy" in sys.modules:  # NumPy 2 loads numpy.random on first use: 12 ms of every child
+        try:
+            sys.modules["numpy"].random.default_rng(0)
+        except Exception:  # noqa: BLE001
+            pass
+    if hello.get("assignment"):
+        try:
+            probe_table(hello["assignment"])  # once here, not in every child
+        except Exception:  # noqa: BLE001 - a broken probes.py costs only the calls that need it
+            pass
     own_pid_namespace = bool(hello.get("pidns")) and os.getpid() < 10
     _ctl_send(ctl, {"op": "zygote_ready"})
     while True:

@@ -135,7 +135,7 @@ class Zygote:
         wipe = ["/tmp", isolation.HOME, "/dev/shm"] if setup.sandboxed else [self.tmp]
         try:
             self.send({"op": "hello", "preload": list(setup.preload), "wipe": wipe, "pidns": setup.sandboxed,
-                       "home": sandbox_home})
+                       "home": sandbox_home, "assignment": setup.assignment})
             if self.receive(180).get("op") != "zygote_ready":
                 raise SandboxGone("the warm sandbox did not start")
         except (SandboxGone, OSError) as exc:
