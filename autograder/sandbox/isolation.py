@@ -32,7 +32,7 @@ import time
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))       # autograder/
 _CHILD_SRC = os.path.join(_PKG, "child")
-_CHILD_MODULES = ("__init__.py", "wire.py", "kit.py", "worker.py")
+_CHILD_MODULES = ("__init__.py", "wire.py", "kit.py", "worker.py", "zygote.py")
 STAGE_PREFIX = "autograder-stage-"
 STAGE_MOUNT = "/opt/agstage"
 HOME = "/home/student"
@@ -78,8 +78,11 @@ def isolation_note(sandboxed, dropped=None):
         who = "an unprivileged user" if os.geteuid() == 0 else "the grader's own user, no capabilities"
         return (f"bubblewrap sandbox: no network, read-only system, private writable folders emptied per question, "
                 f"own PID namespace, seccomp filter, student code ran as {who}")
-    why = "disabled by the configuration" if _probe.get("ok") else (_probe.get("why") or "not available")
-    user = {True: "as an unprivileged user", False: "as the grader's own user"}.get(dropped, "")
+    ok, why, _ = bwrap_status()
+    why = "disabled by the configuration" if ok else (why or "not available")
+    user = {True: "as an unprivileged user",
+            False: "as the grader's own user" + (" (no unprivileged user could reach the Python installation)"
+                                                  if os.geteuid() == 0 else "")}.get(dropped, "")
     return (f"WARNING: no bubblewrap sandbox ({why}); student code ran in a plain child process {user} with "
             f"resource limits only, without filesystem or network isolation").replace("  ", " ")
 
@@ -180,7 +183,7 @@ def child_env(sandboxed, workdir, extra_env=None, xla_cache=None):
 
 
 _ZYGOTE_MAIN = ("import sys; sys.path.insert(0, {stage!r}); {drop}"
-                "from agchild.worker import zygote_main; zygote_main({fd})")
+                "from agchild.zygote import zygote_main; zygote_main({fd})")
 _DROP = ("import os; os.setgroups([]); os.setresgid({uid}, {uid}, {uid}); os.setresuid({uid}, {uid}, {uid}); "
          "import ctypes; ctypes.CDLL(None).prctl(38, 1, 0, 0, 0); ")
 

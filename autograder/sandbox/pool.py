@@ -84,7 +84,7 @@ class SandboxSetup:
 
 
 class Zygote:
-    """One warm sandbox (see child/worker.zygote_main)."""
+    """One warm sandbox (see child/zygote.py)."""
 
     def __init__(self, setup, wait=True):
         self.setup = setup

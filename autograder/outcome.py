@@ -1,0 +1,218 @@
+"""What a question's cases came to, and its views: run a question's cases through an executor (a
+sandboxed QuestionRun, or InProcess), keep each case's verdict in a CaseResult, score them once
+(QuestionResult.credit), and show them as Gradescope test entries and feedback text."""
+import time
+from dataclasses import dataclass, field
+
+from . import i18n
+from .compare import Verdict
+from .judge import judge_reply
+
+HIDDEN_SUFFIX = " (hidden)"
+
+
+class InProcess:
+    """Runs calls directly in a namespace (a student's own kernel, reference builds). No isolation."""
+
+    def __init__(self, namespace, assignment=None):
+        self.ns = namespace
+        self.assignment = assignment
+
+    def call(self, call, timeout=None, helpers=None):
+        from .child.worker import perform_call, probe_table
+        remote = (lambda name, args, kwargs: helpers[name](*args, **kwargs)) if helpers else None
+        return perform_call(self.ns, call, timeout=None, table=probe_table(self.assignment), remote=remote)
+
+
+@dataclass
+class CaseResult:
+    name: str
+    public: bool
+    verdict: Verdict
+    fn: str = ""              # the function (or probe) the case called
+    probe: bool = False       # driven by the harness (a probe or stand-ins), so no stored answer can pass it
+
+    def message(self, lang):
+        if self.verdict.ok:
+            return ""
+        if self.public:
+            return i18n.t(self.verdict.key, lang, **self.verdict.params)
+        return i18n.t(f"hidden_{self.verdict.kind}", lang)
+
+
+@dataclass
+class QuestionResult:
+    """What one question's cases came to; every view (entries, feedback, report) is built from it."""
+    question: object
+    cases: list = field(default_factory=list)
+    static_problem: str = None
+    injected: list = field(default_factory=list)       # the student's helpers replaced by the reference's
+    not_injected: list = field(default_factory=list)   # failing helpers that could not be replaced (no solutions)
+    seconds: float = 0.0
+
+    @property
+    def not_attempted(self):
+        return bool(self.cases) and all(c.verdict.key == "not_attempted" for c in self.cases)
+
+    def counts(self, public):
+        mine = [c for c in self.cases if c.public == public]
+        return sum(1 for c in mine if c.verdict.ok), len(mine)
+
+    def credit(self):
+        """(public credit, hidden credit) as fractions of the question's points. A public case that
+        only returns a value earns credit only when an anchor passes: a hidden case, or a probe (a
+        case the harness drives, which no stored answer can pass); so answering the shipped public
+        cases from a table earns nothing, while honest partial work keeps its partial credit."""
+        (pp, pn), (hp, hn) = self.counts(True), self.counts(False)
+        n = pn + hn
+        if not n or self.static_problem:
+            return 0.0, 0.0
+        if self.question.all_or_nothing:
+            full = pp == pn and hp == hn
+            return (pn / n if full else 0.0), (hn / n if full else 0.0)
+        if self.question.stand_ins and any(c.verdict.key == "structure" for c in self.cases):
+            return 0.0, 0.0  # built the wrong way (around the grader's stand-ins) in any case: no credit
+        anchors = [c for c in self.cases if not c.public or c.probe]
+        anchored = not anchors or any(c.verdict.ok for c in anchors)
+        public = sum(1 for c in self.cases if c.public and c.verdict.ok and (c.probe or anchored))
+        if self.question.stand_ins and pp < pn:
+            hp = 0  # other gates (tables) check how the answer is built; the honest ones check the answer
+        return public / n, hp / n
+
+    @property
+    def anchored(self):
+        anchors = [c for c in self.cases if not c.public or c.probe]
+        return not anchors or any(c.verdict.ok for c in anchors)
+
+
+def helper_questions(spec):
+    """{function name: the question that grades it}."""
+    return {fn: q for q in spec.questions for fn in q.functions}
+
+
+def run_question(executor, question, cases, cells=None, lang="en", helpers=None, remote=()):
+    """Run and judge one question's cases; returns a QuestionResult. helpers/remote: the reference
+    functions this process serves and the names the child replaces by stubs that ask for them."""
+    started = time.perf_counter()
+    result = QuestionResult(question)
+    gave_up = set()
+    for case in cases:
+        fn = case["call"].get("fn") or case["call"].get("probe") or ""
+        if fn in gave_up or "*" in gave_up:
+            verdict = Verdict.fail("skipped_after_timeout", name=fn)
+        else:
+            these, log = dict(helpers or {}), []
+            if case.get("stand_in") is not None and question.stand_ins:
+                stand_ins, log = question.stand_ins(case["stand_in"])
+                these.update(stand_ins)
+            call = dict(case["call"], remote=sorted(set(remote) | set(these)))
+            reply = executor.call(call, timeout=question.timeout, helpers=these)
+            verdict = judge_reply(question, dict(case, log=log) if log is not None else case, reply)
+            if verdict.key == "call_timeout":
+                gave_up.add(fn)
+            elif verdict.key == "question_timeout":
+                gave_up.add("*")
+        result.cases.append(CaseResult(case["name"], bool(case.get("public")), verdict, fn,
+                                       bool(case["call"].get("probe") or case.get("stand_in") is not None)))
+    if question.static and cells is not None and not result.not_attempted:
+        result.static_problem = question.static(cells)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+_HINTED = {"value", "type", "shape", "dtype", "structure", "changed_input", "warning"}
+
+
+def feedback_lines(qr, lang, public):
+    """The feedback text of one question's public (or hidden) cases."""
+    lines = []
+    if qr.not_attempted:
+        lines.append(i18n.t("not_attempted", lang))
+    if qr.static_problem:
+        lines.append(i18n.t("structure", lang, message=i18n.pick(qr.static_problem, lang)))
+    if public and qr.injected:
+        lines.append(i18n.t("injected", lang, names=", ".join(f"`{n}`" for n in qr.injected)))
+    if public and qr.not_injected:
+        lines.append(i18n.t("injection_unavailable", lang, names=", ".join(f"`{n}`" for n in qr.not_injected)))
+    for c in qr.cases:
+        if c.public != public or (qr.not_attempted and not c.verdict.ok):
+            continue
+        label = c.name if public else f"{i18n.t('hidden_case', lang)}: {c.name}"
+        lines.append(f"{'✓' if c.verdict.ok else '✗'} {label}" + ("" if c.verdict.ok else f": {c.message(lang)}"))
+    explained = any(not c.verdict.ok and c.verdict.kind in _HINTED for c in qr.cases if c.public == public)
+    hint = i18n.pick(qr.question.hint, lang)
+    if hint and explained and not qr.not_attempted:
+        lines.append(i18n.t("hint", lang, hint=hint))
+    return lines
+
+
+def question_entries(assignment, qr, lang, hidden_visibility="after_published"):
+    """The Gradescope test entries of one question: its public cases, and its hidden cases in an entry
+    of their own (not shown before the grades are published)."""
+    q = qr.question
+    public_credit, hidden_credit = qr.credit()
+    (pp, pn), (hp, hn) = qr.counts(True), qr.counts(False)
+    n = pn + hn
+    out = []
+    for public, credit, (passed, total) in ((True, public_credit, (pp, pn)), (False, hidden_credit, (hp, hn))):
+        if not total and not (public and not hn):
+            continue
+        max_score = round(q.points * (total / n if n else 1.0), 4)
+        score = round(q.points * credit, 4)
+        lines = feedback_lines(qr, lang, public)
+        if public and not qr.anchored and pp and not q.all_or_nothing:
+            lines.append(i18n.t("public_needs_hidden", lang))
+        out.append({
+            "name": f"{assignment}.{q.name}" + ("" if public else HIDDEN_SUFFIX),
+            "score": score,
+            "max_score": max_score,
+            "status": "passed" if score >= max_score - 1e-9 else "failed",
+            "output": "\n".join(lines),
+            "output_format": "text",
+            "visibility": "visible" if public else hidden_visibility,
+            "extra_data": {
+                "question": q.name, "public": public, "functions": list(q.functions),
+                "points": q.points, "not_attempted": qr.not_attempted, "passed_cases": passed, "total_cases": total,
+                "seconds": round(qr.seconds, 4), "injected": list(qr.injected),
+                "cases": [dict({"name": c.name, "public": c.public, "passed": c.verdict.ok, "message": c.message(lang)},
+                               **({"kind": c.verdict.kind} if not c.verdict.ok else {}),
+                               **({"extra": c.verdict.extra} if c.verdict.extra and c.public else {}))
+                          for c in qr.cases if c.public == public],
+                **({"structure": i18n.pick(qr.static_problem, lang)} if qr.static_problem else {}),
+            },
+        })
+    return out
+
+
+def by_question(result):
+    """A question's public and hidden entries merged into one entry of the same shape (views that
+    show a question as a whole: the terminal table, the report, tests)."""
+    out = {}
+    for t in result.get("tests", []):
+        extra = t.get("extra_data", {})
+        name = extra.get("question") or t["name"].split(".", 1)[-1].removesuffix(HIDDEN_SUFFIX)
+        merged = out.setdefault(name, {"name": t["name"].removesuffix(HIDDEN_SUFFIX), "score": 0.0, "max_score": 0.0,
+                                       "output": "", "extra_data": {**extra, "cases": [], "passed_cases": 0,
+                                                                    "total_cases": 0}})
+        merged["score"] = round(merged["score"] + t["score"], 4)
+        merged["max_score"] = round(merged["max_score"] + t["max_score"], 4)
+        merged["output"] = "\n".join(p for p in (merged["output"], t.get("output", "")) if p)
+        m = merged["extra_data"]
+        m["cases"] = m["cases"] + list(extra.get("cases", []))
+        m["passed_cases"] += extra.get("passed_cases", 0)
+        m["total_cases"] += extra.get("total_cases", 0)
+        merged["status"] = "passed" if merged["score"] >= merged["max_score"] - 1e-9 else "failed"
+    return out
+
+
+def question_scores(result):
+    """{question: (score, max_score)} summed over a question's public and hidden entries."""
+    out = {}
+    for t in result.get("tests", []):
+        name = t.get("extra_data", {}).get("question") or t["name"].split(".", 1)[-1].removesuffix(HIDDEN_SUFFIX)
+        score, max_score = out.get(name, (0.0, 0.0))
+        out[name] = (round(score + t["score"], 4), round(max_score + t["max_score"], 4))
+    return out
+
+
+# ---- one submission ----------------------------------------------------------------------------------
