@@ -408,6 +408,13 @@ def test_without_bubblewrap_student_code_cannot_read_the_source(built, spec):
     setup.sh has locked the source it cannot read the references or the course files; before, it
     could (the probe works). The folders above GRADESCOPE_ROOT are open, as /autograder's are."""
     base = Path(tempfile.mkdtemp(prefix="gradescope-root-"))
+    # Gradescope's Python lives in /usr; this machine's may sit under /root (0700), which no
+    # unprivileged user can enter: open /root for traversal only (no listing) while the test runs.
+    opened = None
+    home = Path("/root")
+    if os.geteuid() == 0 and str(Path(sys.base_prefix).resolve()).startswith("/root/") and not home.stat().st_mode & 0o001:
+        opened = home.stat().st_mode & 0o7777
+        home.chmod(opened | 0o001)
     try:
         base.chmod(0o755)
         root = unpack(built, base)
@@ -428,6 +435,8 @@ def test_without_bubblewrap_student_code_cannot_read_the_source(built, spec):
         assert "READ" not in after["output"] and after["output"].count("DENIED PermissionError") == len(secret)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+        if opened is not None:
+            home.chmod(opened)
 
 
 def test_harness_failure_is_a_results_json(built, tmp_path, spec):
