@@ -78,14 +78,6 @@ def snapshot(value):
         return value
 
 
-def int_list(value):
-    """A flat list of ints, or None when the value is not a table of numbers."""
-    try:
-        return [int(v) for v in np.ravel(np.asarray(value))]
-    except Exception:  # noqa: BLE001 - reported as "not a table"
-        return None
-
-
 def probe_defaults(ns, fn, args=(), kwargs=None):
     """Call fn(*args, **kwargs) once (cheaply; a stub still reports "not attempted"), then report the
     default values of its parameters from its signature, plain data only: e.g. 03's train(lr=0.5,

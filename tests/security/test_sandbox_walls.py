@@ -243,3 +243,19 @@ def test_feedback_escapes_what_the_student_prints(tmp_path):
     for lang in ("en", "ko"):
         outside = "\n".join(_outside_code(results.feedback_text(result, lang)))
         assert "graded by the TA" not in outside and "<script>" not in outside and "onerror" not in outside, outside
+
+
+def test_a_killed_runs_folders_are_removed_by_the_next_run(tmp_path, monkeypatch):
+    """Folders named after a grading process that is gone are removed; a living process's stay."""
+    import subprocess
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    gone = [tmp_path / f"autograder-{kind}-{dead.pid}-abc" for kind in ("stage", "zygote", "xla", "xla-warmup")]
+    mine = tmp_path / f"autograder-stage-{os.getpid()}-abc"
+    old = tmp_path / "autograder-child-xyz"   # an earlier version's stage
+    for folder in gone + [mine, old]:
+        folder.mkdir()
+    assert sandbox.remove_stale_stages() == len(gone) + 1
+    assert mine.exists() and not old.exists() and not any(f.exists() for f in gone)
