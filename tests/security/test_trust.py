@@ -304,3 +304,40 @@ def test_structure_is_judged_outside_and_cannot_be_dodged(tmp_path, name):
     assert got[question][0] <= 0.35 * got[question][1], (name, got)
     if "patched" not in name:  # (patching the harness in the child only breaks the student's own answers)
         assert all(s == m for q, (s, m) in got.items() if q != question), (name, got)
+
+
+def test_a_numerical_gradient_that_calls_a_library_loses_the_question(tmp_path):
+    """SciPy's approx_fprime (forward differences, its own step) in place of central differences
+    with the given h: the cases tell them apart."""
+    library = '''
+def numerical_gradient(f, x, h=1e-5):
+    import numpy as np
+    from scipy.optimize import approx_fprime
+    flat = x.reshape(-1)
+    original = flat.copy()
+    def at(v):
+        flat[:] = v
+        return f()
+    grad = approx_fprime(original.copy(), at)
+    flat[:] = original
+    return grad.reshape(x.shape)
+'''
+    pytest.importorskip("scipy")
+    source = with_function(solution_source("03_backprop"), "numerical_gradient", library)
+    got = grading.question_scores(grade_text(tmp_path, "lib", source, "03_backprop"))
+    assert got["numerical_gradient"][0] < got["numerical_gradient"][1], got
+
+
+@pytest.mark.slow
+def test_a_keras_model_trained_twice_loses_train_model(tmp_path):
+    twice = '''
+def train_model(model, X, y, epochs=100):
+    model.fit(X, y, epochs=epochs, verbose=0)
+    return model.fit(X, y, epochs=epochs, verbose=0)
+'''
+    source = with_function(solution_source("05_keras_tanh"), "train_model", twice)
+    config = sandbox.GraderConfig.from_env()
+    result = grade_text(tmp_path, "twice", source, "05_keras_tanh", config=config)
+    got = grading.question_scores(result)
+    assert got["train_model"][0] < got["train_model"][1], got
+    assert "optimizer steps" in grading.by_question(result)["train_model"]["output"]
