@@ -2,7 +2,6 @@
 to bottom (check cells included) once the stubs are filled with solutions/ (nbclient)."""
 import ast
 import os
-import shutil
 
 import pytest
 
@@ -146,7 +145,6 @@ def test_a_failing_check_cell_reports_without_stopping_run_all_but_fails_under_n
     assert failed == {"XOR"}, failed                                # under nbgrader the check cell fails
 
 # ---- issue 14: terms, the rule about extra cells, written answers, the in-notebook check ----------
-import re  # noqa: E402
 
 import numpy as np  # noqa: E402
 

@@ -2,7 +2,6 @@
 folder, is discovered, gets references from its solution, and grades end to end in the sandbox."""
 import json
 import os
-import textwrap
 
 import pytest
 

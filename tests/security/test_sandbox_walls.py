@@ -3,7 +3,6 @@ writable that outlives a child, a harness nobody can change, a channel student c
 on, and replies that cannot flood the grader. Each test runs real student code in the sandbox
 (Session/QuestionRun, the grader's own path) and reads what it could observe as plain data."""
 import hashlib
-import json
 import os
 
 import psutil

@@ -2,9 +2,7 @@
 reachable from student code, one question never costs another, `check` and `grade` agree on every
 public case, hard-coding the public answers earns nothing, and hidden cases tell only the kind of a
 failure."""
-import json
 import os
-import re
 
 import numpy as np
 import pytest
