@@ -258,3 +258,22 @@ def test_a_killed_runs_folders_are_removed_by_the_next_run(tmp_path, monkeypatch
         folder.mkdir()
     assert sandbox.remove_stale_stages() == len(gone) + 1
     assert mine.exists() and not old.exists() and not any(f.exists() for f in gone)
+
+
+def test_a_child_that_kills_its_zygote_costs_its_own_question_only(tmp_path):
+    """The zygote runs as the same user as its children, so a child can signal it: the grader then
+    discards that zygote and the next question starts in a fresh one."""
+    source = open(os.path.join(REPO, "solutions", "01_perceptron.py"), encoding="utf-8").read()
+    source = source.replace("def step(z", "def _step(z") + '''
+
+def step(z):
+    import os, signal
+    os.kill(os.getppid(), signal.SIGKILL)
+    return _step(z)
+'''
+    path = tmp_path / "killer.py"
+    path.write_text(source, encoding="utf-8")
+    result = grading.grade_file(str(path), assignment="01_perceptron", config=CONFIG)
+    got = grading.question_scores(result)
+    assert got["step"][0] < got["step"][1], got
+    assert all(s == m for q, (s, m) in got.items() if q not in ("step", "perceptron", "train_perceptron")), got
