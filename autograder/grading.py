@@ -16,6 +16,7 @@ Trust, in this module's terms:
 """
 import re
 import time
+from dataclasses import replace
 
 from . import i18n, references, sandbox
 from . import spec as specmod
@@ -43,10 +44,10 @@ class SandboxStartError(RuntimeError):
     """The student process never started: a harness failure, not a score of 0."""
 
 
-def _config(config, sandbox_mode, lang, timeout):
+def _config(config, sandbox_mode, lang):
     config = config or GraderConfig.from_env()
     if sandbox_mode is False:
-        config = GraderConfig(**{**config.__dict__, "isolation": "process"})
+        config = replace(config, isolation="process")
     return config, (lang or config.lang)
 
 
@@ -54,7 +55,7 @@ def sandbox_setup(spec, config, timeout=None, warm=False):
     """The SandboxSetup of an assignment's sandboxes under this configuration, and a note (or None)."""
     limits = config.with_limits(**spec.limits).limits
     if timeout:
-        limits = GraderConfig(limits=limits).with_limits(question_seconds=float(timeout)).limits
+        limits = replace(limits, question_seconds=float(timeout))
     env, env_note = specmod.sandbox_env(spec, config.keras_backend)
     sandboxed = sandbox.uses_bwrap(config)
     setup = sandbox.SandboxSetup(
@@ -64,7 +65,7 @@ def sandbox_setup(spec, config, timeout=None, warm=False):
     if warm and spec.warmup and sandboxed and config.warm_pool:
         cache = sandbox.compile_cache(setup, [specmod.encode_call(c) for c in spec.warmup])
         if cache is not None:
-            setup = sandbox.SandboxSetup(**{**setup.__dict__, "xla_cache": cache.path})
+            setup = replace(setup, xla_cache=cache.path)
     return setup, env, env_note
 
 
@@ -135,7 +136,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
     """Grade one submission file (or directory); always returns a result dict, never raises for bad
     input. warm: one of many submissions of a run, which shares a compilation cache (spec.warmup)."""
     started = time.perf_counter()
-    config, lang = _config(config, sandbox_mode, lang, timeout)
+    config, lang = _config(config, sandbox_mode, lang)
     early = _early_session(path, assignment, config, timeout, warm)
     try:
         sub = read_submission(path, skip_for=lambda a: template_skip_set(template_path(a)), assignment=assignment)
@@ -177,7 +178,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
     finally:
         session.close()
     result = build_result(assignment, sub.student if student is None else student, tests, notes, session.output(),
-                          started, prov, _sandbox_note(session.sandboxed, session.dropped, lang), sub, lang)
+                          started, prov, sandbox.isolation_note(session.sandboxed, session.dropped, lang), sub, lang)
     if env.get("KERAS_BACKEND"):
         result["extra_data"]["keras_backend"] = env["KERAS_BACKEND"]
     return result
@@ -197,16 +198,6 @@ def _early_session(path, assignment, config, timeout, warm):
         return None
     session.prepare()
     return name, session, env, note
-
-
-def _sandbox_note(sandboxed, dropped, lang):
-    """The isolation that applied, in the run's language (English in full: the exact walls)."""
-    note = sandbox.isolation_note(sandboxed, dropped)
-    if lang != "ko":
-        return note
-    if sandboxed:
-        return i18n.t("sandbox_on", "ko")
-    return i18n.t("sandbox_off", "ko", reason=note.split("(", 1)[-1].split(")", 1)[0])
 
 
 def _sid(path):

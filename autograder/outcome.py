@@ -72,8 +72,7 @@ class QuestionResult:
             return (pn / n if full else 0.0), (hn / n if full else 0.0)
         if self.question.stand_ins and any(c.verdict.key == "structure" for c in self.cases):
             return 0.0, 0.0  # built the wrong way (around the grader's stand-ins) in any case: no credit
-        anchors = [c for c in self.cases if not c.public or c.probe]
-        anchored = not anchors or any(c.verdict.ok for c in anchors)
+        anchored = self.anchored
         public = sum(1 for c in self.cases if c.public and c.verdict.ok and (c.probe or anchored))
         if self.question.stand_ins and pp < pn:
             hp = 0  # other gates (tables) check how the answer is built; the honest ones check the answer
@@ -81,6 +80,7 @@ class QuestionResult:
 
     @property
     def anchored(self):
+        """Whether an anchor of the question passed (or it has none): see credit()."""
         anchors = [c for c in self.cases if not c.public or c.probe]
         return not anchors or any(c.verdict.ok for c in anchors)
 
@@ -184,13 +184,21 @@ def question_entries(assignment, qr, lang, hidden_visibility="after_published"):
     return out
 
 
+def question_of(test):
+    """The question a `tests` entry belongs to: extra_data.question, else its name (less the
+    assignment and a " (hidden)" suffix: public and hidden cases come in entries of their own)."""
+    extra = test.get("extra_data") or {}
+    name = extra.get("question") or str(test.get("name", "")).removesuffix(HIDDEN_SUFFIX)
+    return name.split(".", 1)[-1]
+
+
 def by_question(result):
     """A question's public and hidden entries merged into one entry of the same shape (views that
     show a question as a whole: the terminal table, the report, tests)."""
     out = {}
     for t in result.get("tests", []):
         extra = t.get("extra_data", {})
-        name = extra.get("question") or t["name"].split(".", 1)[-1].removesuffix(HIDDEN_SUFFIX)
+        name = question_of(t)
         merged = out.setdefault(name, {"name": t["name"].removesuffix(HIDDEN_SUFFIX), "score": 0.0, "max_score": 0.0,
                                        "output": "", "extra_data": {**extra, "cases": [], "passed_cases": 0,
                                                                     "total_cases": 0}})
@@ -208,10 +216,10 @@ def by_question(result):
 def question_scores(result):
     """{question: (score, max_score)} summed over a question's public and hidden entries."""
     out = {}
-    for t in result.get("tests", []):
-        name = t.get("extra_data", {}).get("question") or t["name"].split(".", 1)[-1].removesuffix(HIDDEN_SUFFIX)
+    for t in result.get("tests") or []:
+        name = question_of(t)
         score, max_score = out.get(name, (0.0, 0.0))
-        out[name] = (round(score + t["score"], 4), round(max_score + t["max_score"], 4))
+        out[name] = (round(score + float(t.get("score") or 0), 4), round(max_score + float(t.get("max_score") or 0), 4))
     return out
 
 

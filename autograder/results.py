@@ -13,6 +13,8 @@ import re
 import threading
 import time
 
+from .outcome import question_of, question_scores  # noqa: F401 - one entry-to-question rule, the result model's
+
 _csv_lock = threading.Lock()
 CSV_NAME = "grades.csv"
 
@@ -261,29 +263,6 @@ def fingerprint_changes(old, new):
 
 
 # ---- question scores: a view of `tests` ------------------------------------------------------
-HIDDEN_SUFFIX = " (hidden)"
-
-
-def question_of(test):
-    """The question a `tests` entry belongs to: extra_data.question, else its name (less the
-    assignment and a " (hidden)" suffix: public and hidden cases may come in entries of their own)."""
-    extra = test.get("extra_data") or {}
-    name = extra.get("question") or str(test.get("name", ""))
-    if name.endswith(HIDDEN_SUFFIX):
-        name = name[:-len(HIDDEN_SUFFIX)]
-    return name.split(".", 1)[-1]
-
-
-def question_scores(result):
-    """{question: (score, max_score)} summed over the question's entries, in the order of `tests`."""
-    out = {}
-    for t in result.get("tests") or []:
-        q = question_of(t)
-        score, max_score = out.get(q, (0.0, 0.0))
-        out[q] = (round(score + float(t.get("score") or 0), 4), max_score + float(t.get("max_score") or 0))
-    return out
-
-
 # ---- CSV: a view of the results ------------------------------------------------------------
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,5 +1,6 @@
 """Helpers shared by tests/grading/: build a student's file from source text, grade it, read scores."""
 import ast
+import contextlib
 import os
 
 from autograder.grading import grade_file
@@ -41,3 +42,18 @@ def assert_only_question_lost(result, affected, context):
 def grade_template(assignment):
     """Grade the untouched notebook students receive."""
     return grade_file(os.path.join(repo_root(), "assignments", f"{assignment}.ipynb"))
+
+
+@contextlib.contextmanager
+def environment(**values):
+    """os.environ with these values for the duration (a kernel started meanwhile inherits them)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -88,19 +88,12 @@ def test_every_graded_function_is_a_stub_that_raises(assignment):
 def _execute(nb, folder, env=None):
     """Run every cell with nbclient in `folder` (as Restart & Run All from there). Returns the errors."""
     from nbclient import NotebookClient
-    old = {k: os.environ.get(k) for k in (env or {})}
+    from grading_helpers import environment
     os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ.update(env or {})
-    try:
+    with environment(**(env or {})):
         client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}},
                                 allow_errors=True)
         client.execute()
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code" for o in c.get("outputs", [])
             if o.get("output_type") == "error"]
 

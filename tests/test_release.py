@@ -159,9 +159,8 @@ def test_the_bundles_notebooks_run_from_the_bundle_with_correct_work(bundle, tmp
     copy = tmp_path / "homework"
     shutil.copytree(bundle, copy)
     env = {"PYTHONPATH": str(copy), "MPLBACKEND": "Agg", "NBGRADER_EXECUTION": "", "AUTOGRADER_CHECK_RAISE": ""}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    from grading_helpers import environment
+    with environment(**env):
         for assignment in specmod.ASSIGNMENTS:
             path = copy / "assignments" / f"{assignment}.ipynb"
             if not path.exists():
@@ -178,12 +177,6 @@ def test_the_bundles_notebooks_run_from_the_bundle_with_correct_work(bundle, tmp
             for cell in checks:
                 shown = "".join(str(v) for o in cell.outputs for v in o.get("data", {}).values())
                 assert "✓" in shown and "✗" not in shown, (assignment, shown[:1500])
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def test_bundle_specs_cannot_draw_hidden_cases(bundle):

@@ -72,8 +72,14 @@ def uses_bwrap(config):
     return ok
 
 
-def isolation_note(sandboxed, dropped=None):
-    """One line for the run's output and each result's extra_data."""
+def isolation_note(sandboxed, dropped=None, lang="en"):
+    """One line for the run's output and each result's extra_data, in the run's language."""
+    if lang == "ko":
+        from .. import i18n
+        if sandboxed:
+            return i18n.t("sandbox_on", "ko")
+        ok, why, _ = bwrap_status()
+        return i18n.t("sandbox_off", "ko", reason="disabled by the configuration" if ok else (why or "not available"))
     if sandboxed:
         who = "an unprivileged user" if os.geteuid() == 0 else "the grader's own user, no capabilities"
         return (f"bubblewrap sandbox: no network, read-only system, private writable folders emptied per question, "
