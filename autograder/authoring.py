@@ -16,6 +16,8 @@ import copy
 import re
 import textwrap
 
+from .submission import is_answer_cell  # one rule for what a written answer is (the bundle has no authoring)
+
 _DEF = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
 _STUB1 = re.compile(r"^(\s*)# YOUR CODE HERE\s*$")
 _STUB2 = re.compile(r"^\s*raise NotImplementedError\(\)\s*$")
@@ -155,12 +157,6 @@ def weave(nb, solution_source, markers=True):
             continue
         cell.source, _ = weave_source(cell.source, bodies, markers)
     return nb
-
-
-def is_answer_cell(cell):
-    """A manually graded written answer: a markdown cell nbgrader grades by hand."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.get("cell_type") == "markdown" and bool(meta.get("solution")) and bool(meta.get("grade"))
 
 
 def answer_cells(nb):

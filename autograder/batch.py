@@ -10,6 +10,7 @@ import time
 
 from . import grading, i18n, report, results, sandbox
 from . import spec as specmod
+from .outcome import SubmissionResult
 from .submission import link_outside, student_id
 
 SUBMISSION_EXTS = (".ipynb", ".py")
@@ -71,12 +72,11 @@ def plan(assignment, items, done, force=False):
         current.add(str(student))
         fp = results.fingerprint(path, assignment, folder, assignment_fp)
         old = done.get(student)
-        if old is not None and not force and old["extra_data"].get("fingerprint") == fp:
+        if old is not None and not force and old.fingerprint == fp:
             kept[student] = old
             continue
         if old is not None:
-            changed[student] = (old, ["--force"] if force else
-                                results.fingerprint_changes(old["extra_data"].get("fingerprint"), fp))
+            changed[student] = (old, ["--force"] if force else results.fingerprint_changes(old.fingerprint, fp))
         todo.append((student, path, folder, fp))
     gone = sorted(str(s) for s in done if str(s) not in current)
     return todo, kept, changed, gone
@@ -96,12 +96,17 @@ def _describe(changed):
 
 
 def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", grade_one=None, quiet=False,
-                on_result=None, force=False, submissions=None, summary=None):
+                on_result=None, force=False, submissions=None, summary=None, prestart=None):
     """Grade every submission whose result in out_dir is missing or was computed from something
     else (its fingerprint changed); force: all of them. Returns the results of the students given
-    (those of grades.csv) and the harness failures. on_result(result), if given, is called (from a
-    grading thread) with each new result once its files are written. submissions: [(student, path,
-    folder)] instead of collecting `paths`. summary: a dict filled with the run's counts."""
+    (those of grades.csv, SubmissionResults) and the harness failures. grade_one(student, path,
+    fingerprint) grades one submission (default: grading.grade_file) and returns its result (a
+    SubmissionResult, or its JSON) made with that student and fingerprint. on_result(result), if
+    given, is called (from a grading thread) with each new result as written. submissions:
+    [(student, path, folder)] instead of collecting `paths`. summary: a dict filled with the run's counts.
+    prestart: start this process's warm sandboxes before the first submission is read (default: when
+    grading here, i.e. without a grade_one of the caller's)."""
+    prestart = grade_one is None if prestart is None else prestart
     spec = specmod.load_spec(assignment)
     os.makedirs(out_dir, exist_ok=True)
     stale = results.remove_stale_temporaries(out_dir)  # a killed run's half-written files
@@ -110,6 +115,9 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
     items = list(submissions) if submissions is not None else _collect(paths)
     done = results.load_finished(out_dir, assignment)
     todo, kept, changed, gone = plan(assignment, items, done, force=force)
+    if todo and prestart:  # the warm sandboxes start while the rest is prepared
+        grading.prepare_run(assignment, min(len(todo), jobs or os.cpu_count() or 1), timeout=timeout,
+                            warm=len(todo) > 1)
     current = [str(s) for s, _, _ in items]
     qnames = [q.name for q in spec.questions]
     jobs = jobs or os.cpu_count() or 1
@@ -128,8 +136,9 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
                   f"(their files are kept in {out_dir}): {', '.join(gone[:20])}{' ...' if len(gone) > 20 else ''}",
                   file=sys.stderr)
     warm = len(todo) > 1  # several submissions share one compilation of the Keras network (spec.warmup)
-    grade_one = grade_one or (lambda student, path: grading.grade_file(
-        path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout, student=student, warm=warm))
+    grade_one = grade_one or (lambda student, path, fingerprint: grading.grade_file(
+        path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout, student=student, warm=warm,
+        fingerprint=fingerprint))
     running_csv = results.RunningCsv(out_dir, qnames, kept.values())
     bar = None if quiet else _progress(len(todo))
     started = time.perf_counter()
@@ -143,20 +152,22 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
             if outside:  # never read, whichever grader (local, dask) would have read it
                 result = grading.failed_result(assignment, student, i18n.t("link_outside", lang, path=outside[0],
                                                                            target=outside[1]),
-                                               time.perf_counter(), status="refused")
+                                               time.perf_counter(), status="refused", fingerprint=fp)
             else:
-                result = grade_one(student, path)
-            result["extra_data"]["student"] = student
-            result["extra_data"]["fingerprint"] = fp
-            results.write_result(out_dir, result, lang)
+                result = SubmissionResult.from_json(grade_one(student, path, fp))
+            if result.student != student or result.fingerprint != fp:  # grade_one ignored what it was given
+                which = "the" if result.fingerprint == fp else "another"
+                raise RuntimeError(f"the grader returned a result for {result.student!r} with {which} fingerprint, "
+                                   f"not for {student!r}")
+            result = results.write_result(out_dir, result, lang)
         except Exception as exc:  # noqa: BLE001 - a harness error for one student must not stop the class
             failures.append((student, exc))
             return None
         running_csv.add(result)
         if student in changed:
-            old = changed[student][0]
-            if abs(float(old.get("score") or 0) - float(result.get("score") or 0)) > 1e-9:
-                regraded.append((student, float(old.get("score") or 0), float(result.get("score") or 0)))
+            old = float(changed[student][0].score or 0)
+            if abs(old - float(result.score or 0)) > 1e-9:
+                regraded.append((student, old, float(result.score or 0)))
         if on_result is not None:
             on_result(result)
         return result
@@ -195,15 +206,15 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
 def class_table(all_results, assignment):
     spec = specmod.load_spec(assignment)
     names = [q.name for q in spec.questions]
-    width = max([7] + [len(str(r["extra_data"]["student"])) for r in all_results])
+    all_results = [SubmissionResult.from_json(r) for r in all_results]
+    width = max([7] + [len(str(r.student)) for r in all_results])
     head = f"{'student':<{width}}  " + "  ".join(f"{n[:14]:>14}" for n in names) + f"  {'total':>7}"
     lines = [head, "-" * len(head)]
-    for r in sorted(all_results, key=lambda r: str(r["extra_data"]["student"])):
+    for r in sorted(all_results, key=lambda r: str(r.student)):
         by = results.question_scores(r)
         cells = []
         for n in names:
             t = by.get(n)
             cells.append(f"{'-' if t is None else results._num(t[0]) + '/' + results._num(t[1]):>14}")
-        lines.append(f"{str(r['extra_data']['student']):<{width}}  " + "  ".join(cells) +
-                     f"  {results._num(r['score']):>7}")
+        lines.append(f"{str(r.student):<{width}}  " + "  ".join(cells) + f"  {results._num(r.score):>7}")
     return "\n".join(lines)

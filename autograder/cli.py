@@ -131,33 +131,35 @@ def cmd_check(args):
             return code
     result = grading.grade_file(path, assignment=args.assignment, include_hidden=False, lang=args.lang,
                                 questions=questions)
-    extra = result.get("extra_data", {})
-    if questions and not assignment and extra.get("assignment") in specmod.ASSIGNMENTS:
-        if (code := _unknown_questions(args, extra["assignment"], questions)) is not None:
+    if questions and not assignment and result.assignment in specmod.ASSIGNMENTS:
+        if (code := _unknown_questions(args, result.assignment, questions)) is not None:
             return code
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=1))
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
     else:
         print(format_check(result, args.lang))
-    if extra.get("status", "graded") != "graded":
-        reason = (result.get("output") or str(extra.get("status"))).splitlines()[0]
+    if result.status != "graded":
+        reason = (result.output or str(result.status)).splitlines()[0]
         return _check_usage(args, "check_not_checked", reason=reason)
     return EXIT_OK
 
 
 def format_check(result, lang):
-    from .results import _num
-    extra = result["extra_data"]
-    lines = [f"{extra.get('assignment')}  {extra.get('student')}: {_num(result['score'])} / {_num(result['max_score'])}"]
-    for t in result["tests"]:
+    """The terminal's view of a result (a SubmissionResult, or its JSON)."""
+    from .outcome import SubmissionResult
+    from .results import _num, written_lines
+    result = SubmissionResult.from_json(result)
+    lines = [f"{result.assignment}  {result.student}: {_num(result.score)} / {_num(result.max_score)}"]
+    lines += [f"  ({line})" for line in written_lines(result, lang)[:1]]
+    for t in result.tests:
         flag = "✓" if t["status"] == "passed" else ("·" if t["extra_data"].get("not_attempted") else "✗")
         lines.append(f"  {flag} {t['name']:<40} {_num(t['score']):>6} / {_num(t['max_score'])}")
         if t["status"] != "passed":
             for line in (t["output"] or "").splitlines():
                 if not line.startswith("✓"):
                     lines.append(f"      {line}")
-    if result.get("output"):
-        lines.append(result["output"])
+    if result.output:
+        lines.append(result.output)
     return "\n".join(lines)
 
 

@@ -1,8 +1,9 @@
 """Grading across machines with dask.distributed: the same grade_file, run on the cluster's
 workers, the same result files written here. Each worker still runs every submission in its own
 sandboxed child, so student code never touches the dask worker process. Submissions travel as
-file contents, so the workers need no shared filesystem; results come back as plain dicts
-(our own JSON-able output, produced by our code on the worker — never anything from the child).
+file contents, so the workers need no shared filesystem; results come back as plain dicts (the
+result's JSON view, as_json(), made by our code on the worker — never anything from the child) and
+are read back here with SubmissionResult.from_json, as a stored result is.
 Every task carries the fingerprint of the grading machine's harness and assignment (code, spec,
 references, template, data files): a worker with another version refuses it rather than grade
 with other cases, references or data.
@@ -28,7 +29,10 @@ def package_fingerprint(assignment):
     return _FINGERPRINTS[assignment]
 
 
-def _grade_remote(filename, payload, assignment, timeout, lang, student, fingerprint=None):
+def _grade_remote(filename, payload, assignment, timeout, lang, student, fingerprint=None, result_fingerprint=None):
+    """On a worker: grade the payload; returns the result's JSON (plain data). fingerprint: the
+    grading machine's package_fingerprint (refused when this worker's differs); result_fingerprint:
+    the run's fingerprint of this submission, recorded in the result."""
     if fingerprint is not None and fingerprint != package_fingerprint(assignment):
         import socket
         raise RuntimeError(f"the dask worker on {socket.gethostname()} has another autograder package than the "
@@ -41,20 +45,22 @@ def _grade_remote(filename, payload, assignment, timeout, lang, student, fingerp
         with open(path, "wb") as fh:
             fh.write(payload)
         return grading.grade_file(path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
-                                  student=student, warm=True)  # a worker grades many: share one compilation
+                                  student=student, warm=True,  # a worker grades many: share one compilation
+                                  fingerprint=result_fingerprint).as_json()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def remote_grader(address, assignment, timeout=None, lang="en", client=None):
-    """A grade_one(student, path) for batch.grade_class that runs on a dask cluster (the scheduler at
-    address, or the given client); its .client is the dask Client it submits to."""
+    """A grade_one(student, path, fingerprint) for batch.grade_class that runs on a dask cluster (the
+    scheduler at address, or the given client); its .client is the dask Client it submits to."""
     from dask.distributed import Client
+    from .outcome import SubmissionResult
     from .submission import find_file
     client = client or Client(address)
-    fingerprint = package_fingerprint(assignment)
+    package = package_fingerprint(assignment)
 
-    def grade_one(student, path):
+    def grade_one(student, path, fingerprint=None):
         try:
             file_path = find_file(path)
             with open(file_path, "rb") as fh:
@@ -62,10 +68,11 @@ def remote_grader(address, assignment, timeout=None, lang="en", client=None):
             filename = os.path.basename(file_path)
         except Exception:  # noqa: BLE001 - unreadable here: let the local grader write the reason
             from . import grading
-            return grading.grade_file(path, assignment=assignment, lang=lang, timeout=timeout, student=student)
-        future = client.submit(_grade_remote, filename, payload, assignment, timeout, lang, student, fingerprint,
-                               pure=False)
-        return future.result()
+            return grading.grade_file(path, assignment=assignment, lang=lang, timeout=timeout, student=student,
+                                      fingerprint=fingerprint)
+        future = client.submit(_grade_remote, filename, payload, assignment, timeout, lang, student, package,
+                               fingerprint, pure=False)
+        return SubmissionResult.from_json(future.result())
 
     grade_one.client = client  # for a caller that wants to close it
     return grade_one

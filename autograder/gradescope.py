@@ -1,9 +1,10 @@
 """Gradescope: `autograder gradescope ASSIGNMENT --out FILE.zip` builds the autograder zip, and
 `python -m autograder.gradescope run` is what its `run_autograder` calls for each submission.
 
-The zip (Gradescope extracts it to /autograder/source) holds `setup.sh`, `run_autograder`, the
-`autograder` package with this one assignment's folder (spec, public and hidden references, the
-grader-only helpers and course secret where the assignment has them), the released notebook as the
+The zip (Gradescope extracts it to /autograder/source) holds `setup.sh` and `run_autograder`
+(templates in autograder/gradescope_files/, the assignment filled in), the `autograder` package
+with this one assignment's folder (spec, public and hidden references, the grader-only helpers
+and course secret where the assignment has them), the released notebook as the
 template, the data files the spec names, `requirements.txt` and `gradescope.json` (the
 assignment and the visibility of the hidden entries), and `solutions/<assignment>.py` alone: the
 trusted grader serves reference helpers from it where a student's own helper fails its question
@@ -14,13 +15,11 @@ The environment variable GRADESCOPE_ROOT replaces /autograder everywhere (setup.
 run_autograder, this module), so that tests run the whole thing in a temporary folder;
 AUTOGRADER_SKIP_INSTALL=1 makes setup.sh skip its apt-get and pip steps.
 
-`validate_results(doc)` checks a results.json against Gradescope's documented format (field
-names, types and the allowed values of visibility, status and the format fields).
+results.json itself, its format and the result's view as one: autograder/gradescope_results.py
+(validate_results, to_results_json, zero_result, here too).
 """
 import fnmatch
-import inspect
 import json
-import math
 import os
 import re
 import shlex
@@ -31,21 +30,13 @@ import traceback
 import zipfile
 
 from . import spec as specmod
+from .gradescope_results import (FORMATS, LEADERBOARD_ORDERS, STATUSES, TEST_KEYS, TOP_KEYS,  # noqa: F401 - its API
+                                 VISIBILITIES, to_results_json, validate_results, zero_result)
 
 DEFAULT_ROOT = "/autograder"
 CONFIG = "gradescope.json"
 HIDDEN_VISIBILITIES = ("hidden", "after_due_date", "after_published")
 _ASSIGNMENT_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
-
-# Gradescope's results.json (gradescope-autograders.readthedocs.io, "Autograder Specifications").
-TOP_KEYS = frozenset({"score", "execution_time", "output", "output_format", "test_output_format",
-                      "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"})
-TEST_KEYS = frozenset({"score", "max_score", "status", "name", "name_format", "number", "output", "output_format",
-                       "tags", "visibility", "extra_data"})
-VISIBILITIES = frozenset({"hidden", "after_due_date", "after_published", "visible"})
-FORMATS = frozenset({"text", "html", "simple_format", "md", "ansi"})
-STATUSES = frozenset({"passed", "failed"})
-LEADERBOARD_ORDERS = frozenset({"asc", "desc"})
 
 # What goes into the zip from the package: everything but caches, the student bundle's copies and
 # the folders of other assignments.
@@ -57,65 +48,17 @@ SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
 # ---- the zip ------------------------------------------------------------------------------
-SETUP_SH = r'''#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image for {assignment}.
-# GRADESCOPE_ROOT replaces /autograder; AUTOGRADER_SKIP_INSTALL=1 skips apt-get and pip (tests).
-set -euo pipefail
-ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
-SRC="$ROOT/source"
-if [ -z "${{AUTOGRADER_SKIP_INSTALL:-}}" ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    if command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq
-        apt-get install -y -qq python3 python3-pip python3-venv
-        # the sandbox for student code; without it the harness falls back and says so in every result
-        apt-get install -y -qq bubblewrap || echo "WARNING: bubblewrap could not be installed" >&2
-    fi
-    python3 -m venv "$ROOT/env"
-    "$ROOT/env/bin/python" -m pip install --quiet --upgrade "pip>=24"
-    "$ROOT/env/bin/python" -m pip install --quiet -r "$SRC/requirements.txt"
-fi
-PY=python3
-if [ -x "$ROOT/env/bin/python" ]; then PY="$ROOT/env/bin/python"; fi
-# The source (references, course secret) readable by root only: student code that runs as an
-# unprivileged user cannot read it.
-if [ "$(id -u)" = "0" ]; then chown -R root:root "$SRC"; fi
-chmod -R go-rwx "$SRC"
-# Except the data files the spec names (students have them anyway), which the sandbox gives to
-# student code: readable, and the folders on their way open for passing through, not for listing.
-for f in {public_files}; do
-    chmod o+r "$SRC/$f"
-    d=$(dirname "$f")
-    while [ "$d" != "." ]; do chmod o+x "$SRC/$d"; d=$(dirname "$d"); done
-    chmod o+x "$SRC"
-done
-# Grade the untouched template once, with the source locked as it will be: a harness that cannot
-# grade here fails the image build, where the instructor sees it, not every student's submission.
-PYTHONPATH="$SRC" "$PY" -m autograder.gradescope selfcheck
-'''
+# setup.sh and run_autograder are real files (autograder/gradescope_files/), with @assignment@,
+# @public_files@ and @fallback@ filled in per zip.
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradescope_files")
+_PLACEHOLDER = re.compile(r"@(assignment|public_files|fallback)@")
 
-RUN_AUTOGRADER = r'''#!/usr/bin/env bash
-# Gradescope runs this, as root, for each submission of {assignment}: it grades
-# $ROOT/submission and writes $ROOT/results/results.json (always: a harness failure writes one too).
-ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
-SRC="$ROOT/source"
-RESULTS="$ROOT/results"
-mkdir -p "$RESULTS"
-chmod go-rwx "$RESULTS" 2>/dev/null || true
-if [ -f "$ROOT/submission_metadata.json" ]; then chmod go-rwx "$ROOT/submission_metadata.json" 2>/dev/null || true; fi
-rm -f "$RESULTS/results.json"
-PY=python3
-if [ -x "$ROOT/env/bin/python" ]; then PY="$ROOT/env/bin/python"; fi
-GRADESCOPE_ROOT="$ROOT" PYTHONPATH="$SRC" "$PY" -m autograder.gradescope run
-code=$?
-if [ ! -s "$RESULTS/results.json" ]; then
-    echo "the grading harness exited with status $code without writing results.json" >&2
-    cat > "$RESULTS/results.json" <<EOF
-{{"score": 0, "output": "{fallback}", "output_format": "text", "stdout_visibility": "hidden", "tests": [], "extra_data": {{"assignment": "{assignment}", "status": "harness_error", "exit_code": $code}}}}
-EOF
-fi
-exit 0
-'''
+
+def render_template(name, **values):
+    """The text of template `name` (setup.sh, run_autograder) with its placeholders filled in."""
+    with open(os.path.join(TEMPLATES, name), encoding="utf-8") as fh:
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], fh.read())
+
 
 FALLBACK_OUTPUT = ("채점기 자체가 실패했습니다 (제출물의 문제가 아닙니다). 담당 조교에게 알려 주세요. / "
                    "The autograder itself failed (not a problem with your work); please tell the course staff.")
@@ -157,6 +100,8 @@ def zip_members(assignment, hidden_visibility="after_published", lang="en"):
                 continue
             if parts == ["assignments"] and d != assignment:
                 continue  # other assignments' specs and references stay out
+            if not parts and d == "gradescope_files":
+                continue  # the templates of setup.sh and run_autograder, filled in at the top of the zip
             keep.append(d)
         dirs[:] = keep
         for name in sorted(files):
@@ -168,10 +113,11 @@ def zip_members(assignment, hidden_visibility="after_published", lang="en"):
             if name.startswith("secret"):
                 continue  # the hidden cases are already drawn (hidden.json): the secret stays home
             add_file(path, "/".join(["autograder", *parts, name]))
-            if parts == ["assignments", assignment] and name == "spec.py":  # no hidden generators either
+            if parts == ["assignments", assignment] and name.endswith(".py"):  # no hidden generators either
                 from .release import strip_hidden_generators
-                text = strip_hidden_generators(members[f"autograder/assignments/{assignment}/spec.py"][0].decode("utf-8"))
-                members[f"autograder/assignments/{assignment}/spec.py"] = (text.encode("utf-8"), 0o644)
+                member = f"autograder/assignments/{assignment}/{name}"
+                text = strip_hidden_generators(members[member][0].decode("utf-8"))
+                members[member] = (text.encode("utf-8"), 0o644)
     template = os.path.join(repo, "assignments", f"{assignment}.ipynb")
     if not os.path.isfile(template):
         raise FileNotFoundError(f"assignments/{assignment}.ipynb (the template) is not here")
@@ -186,8 +132,8 @@ def zip_members(assignment, hidden_visibility="after_published", lang="en"):
     members[CONFIG] = (json.dumps(config, indent=1).encode() + b"\n", 0o644)
     public_files = " ".join(shlex.quote(rel.replace(os.sep, "/")) for rel in sorted(set(spec.data_files.values())))
     fmt = {"assignment": assignment, "fallback": FALLBACK_OUTPUT, "public_files": public_files}
-    members["setup.sh"] = (SETUP_SH.format(**fmt).encode(), 0o755)
-    members["run_autograder"] = (RUN_AUTOGRADER.format(**fmt).encode(), 0o755)
+    for name in ("setup.sh", "run_autograder"):
+        members[name] = (render_template(name, **fmt).encode(), 0o755)
     return members
 
 
@@ -263,140 +209,8 @@ def build_zip(assignment, out, hidden_visibility="after_published", lang="en"):
     return sorted(members)
 
 
-# ---- the results.json schema -------------------------------------------------------------
-def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def validate_results(doc):
-    """Problems with `doc` as a Gradescope results.json (an empty list when it is valid): only the
-    documented fields, each of its documented type, and the documented values of visibility,
-    stdout_visibility, status and the format fields; a score on the top level or on every test;
-    strict JSON (no NaN or Infinity)."""
-    problems = []
-    if not isinstance(doc, dict):
-        return ["results.json is not a JSON object"]
-    for key in sorted(set(doc) - TOP_KEYS):
-        problems.append(f"top level: {key!r} is not a Gradescope field (put it under extra_data)")
-    if "score" in doc and not _is_number(doc["score"]):
-        problems.append(f"top level: score {doc['score']!r} is not a finite number")
-    if "execution_time" in doc and not _is_number(doc["execution_time"]):
-        problems.append(f"top level: execution_time {doc['execution_time']!r} is not a finite number")
-    if "output" in doc and not isinstance(doc["output"], str):
-        problems.append("top level: output is not a string")
-    for key in ("output_format", "test_output_format", "test_name_format"):
-        if key in doc and doc[key] not in FORMATS:
-            problems.append(f"top level: {key} {doc[key]!r} is not one of {sorted(FORMATS)}")
-    for key in ("visibility", "stdout_visibility"):
-        if key in doc and doc[key] not in VISIBILITIES:
-            problems.append(f"top level: {key} {doc[key]!r} is not one of {sorted(VISIBILITIES)}")
-    if "extra_data" in doc and not isinstance(doc["extra_data"], dict):
-        problems.append("top level: extra_data is not an object")
-    tests = doc.get("tests", [])
-    if not isinstance(tests, list):
-        problems.append("top level: tests is not a list")
-        tests = []
-    if "score" not in doc and ("tests" not in doc or not all(isinstance(t, dict) and "score" in t for t in tests)):
-        problems.append("no score: give a top-level score or a score on every test")
-    for i, t in enumerate(tests):
-        where = f"tests[{i}]" + (f" ({t.get('name')})" if isinstance(t, dict) and t.get("name") else "")
-        if not isinstance(t, dict):
-            problems.append(f"{where}: not an object")
-            continue
-        for key in sorted(set(t) - TEST_KEYS):
-            problems.append(f"{where}: {key!r} is not a Gradescope test field (put it under extra_data)")
-        for key in ("score", "max_score"):
-            if key in t and not _is_number(t[key]):
-                problems.append(f"{where}: {key} {t[key]!r} is not a finite number")
-        if "status" in t and t["status"] not in STATUSES:
-            problems.append(f"{where}: status {t['status']!r} is not one of {sorted(STATUSES)}")
-        for key in ("name", "number", "output"):
-            if key in t and not isinstance(t[key], str):
-                problems.append(f"{where}: {key} is not a string")
-        for key in ("name_format", "output_format"):
-            if key in t and t[key] not in FORMATS:
-                problems.append(f"{where}: {key} {t[key]!r} is not one of {sorted(FORMATS)}")
-        if "tags" in t and not (isinstance(t["tags"], list) and all(isinstance(x, str) for x in t["tags"])):
-            problems.append(f"{where}: tags is not a list of strings")
-        if "visibility" in t and t["visibility"] not in VISIBILITIES:
-            problems.append(f"{where}: visibility {t['visibility']!r} is not one of {sorted(VISIBILITIES)}")
-        if "extra_data" in t and not isinstance(t["extra_data"], dict):
-            problems.append(f"{where}: extra_data is not an object")
-    if "leaderboard" in doc:
-        board = doc["leaderboard"]
-        if not isinstance(board, list):
-            problems.append("top level: leaderboard is not a list")
-        else:
-            for i, row in enumerate(board):
-                if not (isinstance(row, dict) and isinstance(row.get("name"), str) and "value" in row
-                        and (_is_number(row["value"]) or isinstance(row["value"], str))
-                        and row.get("order", "desc") in LEADERBOARD_ORDERS and set(row) <= {"name", "value", "order"}):
-                    problems.append(f"leaderboard[{i}]: not {{name, value[, order asc|desc]}}")
-    try:
-        json.dumps(doc, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        problems.append(f"not strict JSON: {exc}")
-    return problems
-
-
-# ---- from the harness's result to results.json ---------------------------------------------
-def _plain(value):
-    """Strict-JSON data: numpy scalars and arrays as Python values, NaN and infinities as strings."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, float):  # numpy's float64 too
-        return float(value) if math.isfinite(value) else repr(float(value))
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return _plain(value.tolist())
-    return str(value)
-
-
-def to_results_json(result):
-    """The harness's result as Gradescope's results.json: a field Gradescope does not name moves
-    under extra_data (top level and per test); stdout hidden from students and the feedback shown
-    as plain text unless the result says otherwise; strict JSON."""
-    doc = _plain(result)
-    extra = doc.setdefault("extra_data", {})
-    for key in sorted(set(doc) - TOP_KEYS):
-        extra.setdefault(key, doc.pop(key))
-    doc.setdefault("stdout_visibility", "hidden")
-    doc.setdefault("output_format", "text")
-    for t in doc.get("tests", []):
-        t_extra = t.setdefault("extra_data", {})
-        for key in sorted(set(t) - TEST_KEYS):
-            t_extra.setdefault(key, t.pop(key))
-    if "score" not in doc:
-        doc["score"] = round(sum(t.get("score", 0) for t in doc.get("tests", [])), 4)
-    return doc
-
-
 def _message(lang, ko, en):
     return ko if lang == "ko" else en
-
-
-def zero_result(assignment, output, status, started=None, extra=None):
-    """A results.json scoring 0 with `output` shown: one entry per question (so the maximum is
-    right), used when there is nothing to grade or the harness failed."""
-    tests = []
-    try:
-        for q in specmod.load_spec(assignment).questions:
-            tests.append({"name": f"{assignment}.{q.name}", "score": 0.0, "max_score": q.points, "status": "failed",
-                          "output": output, "visibility": "visible",
-                          "extra_data": {"question": q.name, "functions": list(q.functions)}})
-    except Exception:  # noqa: BLE001 - the harness itself may be what is broken
-        tests = []
-    doc = {"score": 0.0, "execution_time": round(time.perf_counter() - started, 3) if started else 0.0,
-           "output": output, "output_format": "text", "stdout_visibility": "hidden", "tests": tests,
-           "extra_data": {"assignment": assignment, "status": status, **(extra or {})}}
-    return doc
 
 
 _IGNORED_DIRS = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")
@@ -469,13 +283,10 @@ def grade_submission(root, config):
         msg = _message(lang, f"이 노트북은 과제 {named}의 것입니다. 이 과제는 {assignment}입니다.",
                        f"This notebook is for assignment {named}; this is {assignment}.")
         return zero_result(assignment, msg, "wrong_assignment", started, {"named": named})
-    kwargs = {"assignment": assignment, "include_hidden": True, "lang": lang, "student": _student(root, path)}
-    if "hidden_visibility" in inspect.signature(grading.grade_file).parameters:
-        kwargs["hidden_visibility"] = config.get("hidden_visibility", "after_published")
-    result = grading.grade_file(path, **kwargs)
-    doc = to_results_json(result)
-    doc["extra_data"].setdefault("submitted_file", os.path.relpath(path, folder))
-    return doc
+    result = grading.grade_file(path, assignment=assignment, include_hidden=True, lang=lang,
+                                student=_student(root, path),
+                                hidden_visibility=config.get("hidden_visibility", "after_published"))
+    return to_results_json(result, submitted_file=os.path.relpath(path, folder))
 
 
 def write_results(root, doc):

@@ -1,6 +1,7 @@
 """One grading pipeline behind every front end (notebook check, `check`, `grade`, nbgrader,
 Gradescope): read the submission, run each question in a child of its own, judge every reply in
-this process, score, and build the Gradescope-style result.
+this process, score, and build the submission's result (outcome.SubmissionResult, in one place:
+build_result).
 
 Trust, in this module's terms:
 - a child runs student code and only ever reports plain data; every verdict is decided here;
@@ -23,16 +24,16 @@ from . import spec as specmod
 from .config import GraderConfig
 from .compare import Verdict
 from .judge import NOT_ATTEMPTED_ERRORS, judge_reply
-from .outcome import (HIDDEN_SUFFIX, CaseResult, InProcess, QuestionResult, by_question, feedback_lines,
-                      helper_questions, question_entries, question_scores, run_question)
-from .submission import SubmissionError, peek_assignment, read_submission, template_skip_set
+from .outcome import (HIDDEN_SUFFIX, CaseResult, InProcess, QuestionResult, SubmissionResult, by_question,
+                      feedback_lines, helper_questions, question_entries, question_scores, run_question)
+from .submission import SubmissionError, peek_assignment, read_submission, template_skip_set, written_answers
 
 
 # The pipeline's API in one place (judging: judge.py; a question's outcome and its views: outcome.py).
 __all__ = ["grade_file", "build_result", "failed_result", "sandbox_setup", "template_path", "SandboxStartError",
            "judge_reply", "NOT_ATTEMPTED_ERRORS", "Verdict", "CaseResult", "QuestionResult", "InProcess",
            "run_question", "question_entries", "feedback_lines", "by_question", "question_scores",
-           "helper_questions", "HIDDEN_SUFFIX"]
+           "helper_questions", "HIDDEN_SUFFIX", "SubmissionResult"]
 
 
 def template_path(assignment):
@@ -122,19 +123,22 @@ class _Grader:
         remote = [h for h in failing if h in self.reference] if failing else []
         helpers = {h: self.reference[h] for h in remote}
         cases = self._cases(q)
+        not_injected = [h for h in failing if h not in self.reference] if failing else []
         with self.session.question(q.name) as run:
-            qr = run_question(run, q, cases, cells=self.cells, lang=self.lang, helpers=helpers, remote=remote)
-        qr.injected = remote
-        qr.not_injected = [h for h in failing if h not in self.reference] if failing else []
+            qr = run_question(run, q, cases, cells=self.cells, lang=self.lang, helpers=helpers, remote=remote,
+                              not_injected=not_injected)
         if not q.inject or not remote:
             self._record_own(qr)
         return qr
 
 
 def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=None, questions=None,
-               sandbox_mode=None, student=None, warm=False, config=None, hidden_visibility="after_published"):
-    """Grade one submission file (or directory); always returns a result dict, never raises for bad
-    input. warm: one of many submissions of a run, which shares a compilation cache (spec.warmup)."""
+               sandbox_mode=None, student=None, warm=False, config=None, hidden_visibility="after_published",
+               fingerprint=None):
+    """Grade one submission file (or directory); always returns a SubmissionResult (built once, by
+    build_result), never raises for bad input. student: the id to record (else the file's);
+    fingerprint: what a run computed the result from (results.fingerprint), recorded with it.
+    warm: one of many submissions of a run, which shares a compilation cache (spec.warmup)."""
     started = time.perf_counter()
     config, lang = _config(config, sandbox_mode, lang)
     early = _early_session(path, assignment, config, timeout, warm)
@@ -148,7 +152,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
         if early:
             early[1].close()
         return failed_result(assignment, student or _sid(path), i18n.t(exc.key, lang, **exc.params),
-                             started, questions, status=exc.status, config=config)
+                             started, questions, status=exc.status, config=config, fingerprint=fingerprint)
     except BaseException:
         if early:
             early[1].close()
@@ -177,11 +181,9 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
         notes += [_cell_note(sub.cells, i, err, lang) for i, err in sorted(session.cell_errors.items())]
     finally:
         session.close()
-    result = build_result(assignment, sub.student if student is None else student, tests, notes, session.output(),
-                          started, prov, sandbox.isolation_note(session.sandboxed, session.dropped, lang), sub, lang)
-    if env.get("KERAS_BACKEND"):
-        result["extra_data"]["keras_backend"] = env["KERAS_BACKEND"]
-    return result
+    return build_result(assignment, sub.student if student is None else student, tests, notes, session.output(),
+                        started, prov, sandbox.isolation_note(session.sandboxed, session.dropped, lang), sub, lang,
+                        keras_backend=env.get("KERAS_BACKEND") or None, fingerprint=fingerprint)
 
 
 def _early_session(path, assignment, config, timeout, warm):
@@ -205,7 +207,16 @@ def _sid(path):
     return student_id(path)
 
 
-def build_result(assignment, student, tests, notes, printed, started, prov, sandbox_note, sub=None, lang="en"):
+def written_of(assignment):
+    """[{"name", "points"}] of the assignment's written answers (its template's), or None."""
+    found = written_answers(template_path(assignment)) if assignment in specmod.ASSIGNMENTS else ()
+    return [{"name": name, "points": points} for name, points in found] or None
+
+
+def build_result(assignment, student, tests, notes, printed, started, prov, sandbox_note, sub=None, lang="en",
+                 status="graded", keras_backend=None, fingerprint=None):
+    """The one place a SubmissionResult is made: the entries' scores summed, the notes and printed
+    output (bounded) as its text, and everything else it records passed in."""
     score = round(sum(t["score"] for t in tests), 4)
     max_score = round(sum(t["max_score"] for t in tests), 4)
     text = list(notes)
@@ -214,28 +225,16 @@ def build_result(assignment, student, tests, notes, printed, started, prov, sand
         if len(printed) > len(shown):  # say that more was printed than the feedback shows
             shown += f"\n[... {len(printed) - len(shown)} more characters of printed output not shown]"
         text.append(i18n.t("printed_header", lang) + "\n" + shown)
-    return {
-        "score": score,
-        "max_score": max_score,
-        "execution_time": round(time.perf_counter() - started, 3),
-        "output": "\n".join(text),
-        "output_format": "text",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-        "extra_data": {
-            "student": student,
-            "assignment": assignment,
-            "status": "graded",
-            "sandbox": sandbox_note,
-            "reference": prov,
-            "skipped_template_cells": sub.skipped if sub else [],
-            "cells_run": len(sub.cells) if sub else 0,
-            "lang": lang,
-        },
-    }
+    return SubmissionResult(
+        student=student, assignment=assignment, status=status, score=score, max_score=max_score,
+        execution_time=round(time.perf_counter() - started, 3), output="\n".join(text), tests=tests,
+        sandbox=sandbox_note, reference=prov, skipped_template_cells=sub.skipped if sub else [],
+        cells_run=len(sub.cells) if sub else 0, lang=lang, keras_backend=keras_backend, fingerprint=fingerprint,
+        written=written_of(assignment))
 
 
-def failed_result(assignment, student, message, started, questions=None, status="unreadable", config=None):
+def failed_result(assignment, student, message, started, questions=None, status="unreadable", config=None,
+                  fingerprint=None):
     """A submission that could not be read or was refused: every question 0, with the reason."""
     tests = []
     if assignment in specmod.ASSIGNMENTS:
@@ -247,7 +246,34 @@ def failed_result(assignment, student, message, started, questions=None, status=
                           "extra_data": {"question": q.name, "public": True, "functions": list(q.functions),
                                          "points": q.points, "not_attempted": False, "passed_cases": 0,
                                          "total_cases": 0, "cases": []}})
-    result = build_result(assignment, student, tests, [message], "", started, None,
-                          sandbox.isolation_note(sandbox.uses_bwrap(config or GraderConfig.from_env())))
-    result["extra_data"]["status"] = status
-    return result
+    return build_result(assignment, student, tests, [message], "", started, None,
+                        sandbox.isolation_note(sandbox.uses_bwrap(config or GraderConfig.from_env())), status=status,
+                        fingerprint=fingerprint)
+
+
+def prepare_run(assignment, jobs, config=None, timeout=None, warm=False):
+    """Before a class is graded: start `jobs` warm sandboxes, and import nbformat's validator, in the
+    background, so that both overlap with collecting the submissions (and nbgrader's gradebook).
+    Nothing here is needed for correctness: a sandbox that did not start is started again later."""
+    import threading
+
+    def start():
+        try:
+            cfg = config or GraderConfig.from_env()
+            if cfg.warm_pool:
+                setup, _, _ = sandbox_setup(specmod.load_spec(assignment), cfg, timeout, warm)
+                sandbox.POOL.prestart(setup, max(1, int(jobs or 1)))
+        except Exception:  # noqa: BLE001 - the ordinary path starts (and reports) its own sandboxes
+            pass
+
+    def imports():
+        try:
+            from .submission import import_nbformat
+            import_nbformat().validator.get_validator(version=4, version_minor=5)
+        except Exception:  # noqa: BLE001
+            pass
+
+    threads = [threading.Thread(target=f, name=f"prepare-{f.__name__}", daemon=True) for f in (start, imports)]
+    for t in threads:
+        t.start()
+    return threads

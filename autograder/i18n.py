@@ -60,8 +60,8 @@ MESSAGES = {
     "printed_header": ("--- 제출물이 출력한 내용 (앞부분) ---", "--- printed by the submission (first part) ---"),
     "manual_pending": ("서술형 문항 `{name}` ({points}점): 조교가 직접 채점합니다",
                        "written question `{name}` ({points} points): to be graded by hand"),
-    "manual_total": ("서술형 문항 {n}개, 모두 {points}점은 조교가 직접 채점하며 이 점수에 들어 있지 않습니다",
-                     "{n} written questions, {points} points in all, are graded by hand and not part of this score"),
+    "manual_total": ("서술형 문항 {n}개({points}점)는 과제 100점 가운데 조교가 직접 채점하는 부분으로, 이 자동 채점 점수에는 들어 있지 않습니다",
+                     "{n} written questions ({points} of the assignment's 100 points) are graded by hand and not part of this autograded score"),
 
     # ---- running the submission --------------------------------------------------------------
     "not_attempted": ("아직 구현하지 않았습니다 (NotImplementedError)", "not attempted (NotImplementedError)"),
@@ -261,6 +261,8 @@ MESSAGES = {
     "report_no_results": ("결과가 없습니다", "no results"),
     "report_questions": ("문항별 결과", "Questions"),
     "report_pass_rate": ("사례별 통과율 (%)", "pass rate of each case (%)"),
+    "report_case": ("사례", "case"),
+    "report_written": ("서술형 문항", "written answers"),
     "report_failure": ("가장 흔한 실패 메시지", "most common failure messages"),
     "report_no_failures": ("실패한 사례가 없습니다", "no case failed"),
     "report_time": ("학생별 채점 시간", "Grading time per student"),

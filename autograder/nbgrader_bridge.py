@@ -24,6 +24,7 @@ import threading
 
 from . import batch, results, submission
 from . import spec as specmod
+from .outcome import SubmissionResult
 
 submission.skip_iri_grammar()  # before nbformat's and nbgrader's imports, here or in the background
 
@@ -172,7 +173,8 @@ def record_in_gradebook(gb, assignment, result, course_root, notes=None):
     appended to `notes`."""
     from nbgrader.api import MissingEntry
     notes = [] if notes is None else notes
-    student = str(result["extra_data"]["student"])
+    result = SubmissionResult.from_json(result)
+    student = str(result.student)
     gb.update_or_create_student(student)
     try:
         gb.find_submission(assignment, student)
@@ -204,25 +206,25 @@ def feedback_html(result, lang="en"):
     """The student's feedback as a page of its own; everything from the result is escaped (a
     student's printed output, exception text and name are text, never markup)."""
     e = lambda x: html.escape(str(x), quote=True)  # noqa: E731
-    extra = result["extra_data"]
+    result = SubmissionResult.from_json(result)
     num = results._num
-    title = f"{extra.get('assignment')} — {extra.get('student')}"
+    title = f"{result.assignment} — {result.student}"
     head = ("문항", "점수", "결과") if lang == "ko" else ("question", "score", "status")
     rows = []
-    for t in result["tests"]:
+    for t in result.tests:
         status = t["status"]
         if t.get("extra_data", {}).get("not_attempted"):
             status = "미구현" if lang == "ko" else "not attempted"
         rows.append(f"<tr><td>{e(t['name'])}</td><td>{num(t['score'])} / {num(t['max_score'])}</td><td>{e(status)}</td></tr>")
     parts = [f"<h1>{e(('채점 결과' if lang == 'ko' else 'Feedback') + ': ' + title)}</h1>",
-             f"<p><b>{num(result['score'])} / {num(result['max_score'])}</b></p>",
+             f"<p><b>{num(result.score)} / {num(result.max_score)}</b></p>",
              "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"]
-    for t in result["tests"]:
+    for t in result.tests:
         parts.append(f"<h2>{e(t['name'])} ({num(t['score'])} / {num(t['max_score'])})</h2><pre>{e(t['output'] or '')}</pre>")
-    if result.get("output"):
-        parts.append(f"<h2>{'기타' if lang == 'ko' else 'Notes'}</h2><pre>{e(result['output'])}</pre>")
-    if extra.get("sandbox"):
-        parts.append(f"<p><i>{e(extra['sandbox'])}</i></p>")
+    if result.output:
+        parts.append(f"<h2>{'기타' if lang == 'ko' else 'Notes'}</h2><pre>{e(result.output)}</pre>")
+    if result.sandbox:
+        parts.append(f"<p><i>{e(result.sandbox)}</i></p>")
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{e(title)}</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
@@ -246,7 +248,7 @@ def write_feedback(course_root, assignment, result, lang="en", notes=None):
     submission_secret.txt beside it (what `nbgrader release_feedback` reads). A file already as it
     should be is not rewritten; a timestamp.txt nbgrader cannot read is replaced by the time now."""
     notes = [] if notes is None else notes
-    student = str(result["extra_data"]["student"])
+    student = str(SubmissionResult.from_json(result).student)
     folder = os.path.join(course_root, "feedback", student, assignment)
     os.makedirs(folder, exist_ok=True)
     _write_if_changed(os.path.join(folder, f"{assignment}.html"), feedback_html(result, lang))
@@ -310,10 +312,10 @@ class GradebookWriter:
         self._thread.start()
 
     def put(self, result):
-        self._queue.put(result)
+        self._queue.put(SubmissionResult.from_json(result))
 
     def _one(self, gb, result):
-        student = str(result["extra_data"]["student"])
+        student = str(result.student)
         if student in self.recorded:
             return
         notes = []
@@ -370,16 +372,16 @@ def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None,
         from . import cluster
         grade_one = cluster.remote_grader(scheduler, assignment, timeout, lang)
     else:
-        grade_one = lambda student, path: grading.grade_file(  # noqa: E731
+        grade_one = lambda student, path, fingerprint: grading.grade_file(  # noqa: E731
             path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
-            student=student, warm=len(subs) > 1)
+            student=student, warm=len(subs) > 1, fingerprint=fingerprint)
     folder = os.path.join(root, "submitted")  # a link out of it is refused, never read
     items = [(student, path, folder) for student, path in subs.items()]
     writer = GradebookWriter(root, assignment, lang)
     try:
         all_results, failures = batch.grade_class(assignment, [], out_dir, jobs=jobs, timeout=timeout, lang=lang,
                                                   grade_one=grade_one, on_result=writer.put, force=force,
-                                                  submissions=items)
+                                                  submissions=items, prestart=not scheduler)
         for result in all_results:  # those an earlier run graded (the others are skipped: recorded already)
             writer.put(result)
     finally:

@@ -65,11 +65,98 @@ def should_raise():
     return os.environ.get("NBGRADER_EXECUTION", "") in NBGRADER_RUNS
 
 
+# ---- Keras questions: a warm sandbox for the kernel's lifetime ---------------------------------------
+# The kernel's Keras runs on whatever backend the student's setup imported (TensorFlow by default),
+# where one training of 05 costs seconds and is compiled again by every check. A Keras question is
+# checked instead the way `autograder check` and `grade` run it: in a sandbox with the spec's
+# backend (JAX), replaying the cells this kernel ran (its input history, less the check cells and
+# unchanged demo cells, as grading leaves them out). The sandbox and the compiled training step stay
+# warm in this kernel (the pool and the compilation cache of its process), and every check gets a
+# fresh child of it, so the checks after the first reuse what the first prepared.
+_WARM = {"prepared": set(), "checks": 0, "zygotes": set()}
+
+
+def _kernel_history(namespace):
+    """The sources of the cells this kernel ran, in order, less the one running now; None outside IPython."""
+    history = namespace.get("In") if isinstance(namespace.get("In"), list) else None
+    if history is None:
+        try:
+            from IPython import get_ipython
+            shell = get_ipython()
+            history = list(shell.history_manager.input_hist_raw) if shell is not None else None
+        except Exception:  # noqa: BLE001
+            history = None
+    if not history:
+        return None
+    return [src for src in history[1:-1] if isinstance(src, str) and src.strip()]
+
+
+def _warm_sandbox_usable(spec, question):
+    """Only for a Keras question, on Linux, with the spec's preferred backend installed (else the
+    kernel's own run is as fast), and unless AUTOGRADER_CHECK_SANDBOX=0."""
+    if not question.needs_keras or os.environ.get("AUTOGRADER_CHECK_SANDBOX", "").strip() == "0":
+        return False
+    if not os.path.exists("/proc/self/status") or not hasattr(os, "pidfd_open"):
+        return False
+    _env, note = specmod.sandbox_env(spec, GraderConfig.from_env().keras_backend)
+    return note is None
+
+
+def prepare_warm_sandbox(assignment):
+    """Start this kernel's warm sandbox for an assignment with Keras questions, in the background (the
+    first check cell of the notebook calls it, so that the Keras checks find it ready)."""
+    if assignment in _WARM["prepared"]:
+        return
+    _WARM["prepared"].add(assignment)
+    try:
+        spec = specmod.load_spec(assignment)
+        if any(_warm_sandbox_usable(spec, q) for q in spec.questions):
+            grading.prepare_run(assignment, 1, warm=True)
+    except Exception:  # noqa: BLE001 - the check itself starts what it needs
+        pass
+
+
+def _sandboxed_check(assignment, qname, history, lang):
+    """The question's public entry, graded in the kernel's warm sandbox from the replayed history;
+    None when the sandbox could not be used (the caller then checks in this kernel)."""
+    folder = tempfile.mkdtemp(prefix="autograder-check-")
+    try:
+        path = os.path.join(folder, f"{assignment}.py")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("".join(f"# %%\n{src}\n" for src in history))
+        result = grading.grade_file(path, assignment=assignment, include_hidden=False, lang=lang,
+                                    questions=[qname], warm=True, student="notebook")
+    except Exception:  # noqa: BLE001 - e.g. no sandbox here: check in the kernel
+        return None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    data = result.as_json() if hasattr(result, "as_json") else result
+    if data.get("extra_data", {}).get("status") != "graded" or not data.get("tests"):
+        return None
+    _WARM["checks"] += 1
+    entry = next((t for t in data["tests"] if t.get("extra_data", {}).get("question") == qname
+                  and t.get("extra_data", {}).get("public", True)), data["tests"][0])
+    return dict(entry, extra_data=dict(entry.get("extra_data", {}), warm_sandbox=True))
+
+
+def warm_state():
+    """What this kernel's warm sandboxes did: {"checks": n, "idle_zygotes": [pids]} (for tests)."""
+    from . import sandbox
+    pids = [z.proc.pid for group in sandbox.POOL.idle.values() for z in group if z.proc is not None]
+    return {"checks": _WARM["checks"], "idle_zygotes": pids}
+
+
 def run_check(qualified, namespace, lang=None):
     lang = _lang(lang)
     assignment, _, qname = qualified.partition(".")
     spec = specmod.load_spec(assignment)
     question = spec.question(qname)
+    prepare_warm_sandbox(assignment)
+    if _warm_sandbox_usable(spec, question):
+        history = _kernel_history(namespace)
+        entry = _sandboxed_check(assignment, qname, history, lang) if history else None
+        if entry is not None:
+            return dict(entry, name=qualified)
     refs, _ = references.load(assignment, include_hidden=False)
     cells = []
     for name in question.functions:
@@ -101,8 +188,7 @@ def run_check(qualified, namespace, lang=None):
     else:                                  # a QuestionResult: its public entry (the check has no hidden case)
         entries = grading.question_entries(assignment, result, lang)
         entry = next((e for e in entries if e.get("extra_data", {}).get("public", True)), entries[0])
-    entry["name"] = qualified
-    return entry
+    return dict(entry, name=qualified)  # a new entry named as the check cell names it (the entry is not edited)
 
 
 class _Report:
@@ -184,6 +270,12 @@ def data_path(name, start=None):
     """The path of data file `name` (e.g. "dataset2.csv"), found without copying it; see the module
     docstring for where it looks. Raises FileNotFoundError saying where it looked."""
     here = os.path.abspath(start or os.getcwd())
+    for assignment in specmod.ASSIGNMENTS:  # the notebook's first use of the harness: warm its sandbox now
+        try:
+            if name in specmod.load_spec(assignment).data_files:
+                prepare_warm_sandbox(assignment)
+        except Exception:  # noqa: BLE001
+            pass
     tried = []
     candidates = [os.path.join(here, name)]
     folder = here

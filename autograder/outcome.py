@@ -1,7 +1,11 @@
 """What a question's cases came to, and its views: run a question's cases through an executor (a
 sandboxed QuestionRun, or InProcess), keep each case's verdict in a CaseResult, score them once
-(QuestionResult.credit), and show them as Gradescope test entries and feedback text."""
+(QuestionResult.credit), and show them as Gradescope test entries and feedback text; and a
+submission's result (SubmissionResult: built once by grading.build_result, frozen; every output
+is a view of it)."""
+import functools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import i18n
@@ -24,7 +28,7 @@ class InProcess:
         return perform_call(self.ns, call, timeout=None, table=probe_table(self.assignment), remote=remote)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CaseResult:
     name: str
     public: bool
@@ -40,15 +44,20 @@ class CaseResult:
         return i18n.t(f"hidden_{self.verdict.kind}", lang)
 
 
-@dataclass
+@dataclass(frozen=True)
 class QuestionResult:
-    """What one question's cases came to; every view (entries, feedback, report) is built from it."""
+    """What one question's cases came to, built once (run_question) and not changed afterwards; every
+    view (entries, feedback, report) is built from it."""
     question: object
-    cases: list = field(default_factory=list)
+    cases: tuple = ()
     static_problem: str = None
-    injected: list = field(default_factory=list)       # the student's helpers replaced by the reference's
-    not_injected: list = field(default_factory=list)   # failing helpers that could not be replaced (no solutions)
+    injected: tuple = ()       # the student's helpers replaced by the reference's
+    not_injected: tuple = ()   # failing helpers that could not be replaced (no solutions)
     seconds: float = 0.0
+
+    def __post_init__(self):
+        for name in ("cases", "injected", "not_injected"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def not_attempted(self):
@@ -90,11 +99,12 @@ def helper_questions(spec):
     return {fn: q for q in spec.questions for fn in q.functions}
 
 
-def run_question(executor, question, cases, cells=None, lang="en", helpers=None, remote=()):
+def run_question(executor, question, cases, cells=None, lang="en", helpers=None, remote=(), not_injected=()):
     """Run and judge one question's cases; returns a QuestionResult. helpers/remote: the reference
-    functions this process serves and the names the child replaces by stubs that ask for them."""
+    functions this process serves and the names the child replaces by stubs that ask for them (the
+    result records them as injected); not_injected: failing helpers that could not be replaced."""
     started = time.perf_counter()
-    result = QuestionResult(question)
+    results = []
     gave_up = set()
     for case in cases:
         fn = case["call"].get("fn") or case["call"].get("probe") or ""
@@ -112,12 +122,12 @@ def run_question(executor, question, cases, cells=None, lang="en", helpers=None,
                 gave_up.add(fn)
             elif verdict.key == "question_timeout":
                 gave_up.add("*")
-        result.cases.append(CaseResult(case["name"], bool(case.get("public")), verdict, fn,
-                                       bool(case["call"].get("probe") or case.get("stand_in") is not None)))
-    if question.static and cells is not None and not result.not_attempted:
-        result.static_problem = question.static(cells)
-    result.seconds = time.perf_counter() - started
-    return result
+        results.append(CaseResult(case["name"], bool(case.get("public")), verdict, fn,
+                                  bool(case["call"].get("probe") or case.get("stand_in") is not None)))
+    attempted = not (results and all(c.verdict.key == "not_attempted" for c in results))
+    static_problem = question.static(cells) if question.static and cells is not None and attempted else None
+    return QuestionResult(question, results, static_problem, injected=tuple(remote), not_injected=tuple(not_injected),
+                          seconds=time.perf_counter() - started)
 
 
 _HINTED = {"value", "type", "shape", "dtype", "structure", "changed_input", "warning"}
@@ -192,11 +202,18 @@ def question_of(test):
     return name.split(".", 1)[-1]
 
 
+def _tests(result):
+    """A result's test entries: a SubmissionResult's, or a stored JSON's (or any dict of that shape)."""
+    if isinstance(result, SubmissionResult):
+        return result.tests
+    return result.get("tests") or []
+
+
 def by_question(result):
     """A question's public and hidden entries merged into one entry of the same shape (views that
     show a question as a whole: the terminal table, the report, tests)."""
     out = {}
-    for t in result.get("tests", []):
+    for t in _tests(result):
         extra = t.get("extra_data", {})
         name = question_of(t)
         merged = out.setdefault(name, {"name": t["name"].removesuffix(HIDDEN_SUFFIX), "score": 0.0, "max_score": 0.0,
@@ -216,7 +233,7 @@ def by_question(result):
 def question_scores(result):
     """{question: (score, max_score)} summed over a question's public and hidden entries."""
     out = {}
-    for t in result.get("tests") or []:
+    for t in _tests(result):
         name = question_of(t)
         score, max_score = out.get(name, (0.0, 0.0))
         out[name] = (round(score + float(t.get("score") or 0), 4), round(max_score + float(t.get("max_score") or 0), 4))
@@ -224,3 +241,162 @@ def question_scores(result):
 
 
 # ---- one submission ----------------------------------------------------------------------------------
+# A submission's result is built once (grading.build_result) and never changed: a frozen dataclass
+# whose containers refuse writes. Every output is a view of it: as_json() is the stored
+# <student>.json (Gradescope's results.json shape), from_json() reads one back; results (feedback,
+# CSV), report, nbgrader_bridge, gradescope, cli and batch read its fields. A changed result is a
+# new object (dataclasses.replace), never an edit.
+def _read_only(self, *args, **kwargs):
+    raise TypeError("a result is read-only: make a new one (dataclasses.replace), or thaw() a copy to edit")
+
+
+class FrozenDict(dict):
+    """A dict that refuses every change (json.dumps and == treat it as the dict it is); a copy of it
+    (copy, deepcopy, pickle) is plain, mutable data."""
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __copy__(self):
+        return dict(self)
+
+    def __deepcopy__(self, memo):
+        return thaw(self)
+
+    def __reduce__(self):
+        return dict, (thaw(self),)
+
+
+class FrozenList(list):
+    """A list that refuses every change (compares equal to the list it holds); copies are plain lists."""
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = pop = remove = clear = sort = \
+        reverse = _read_only
+
+    def __copy__(self):
+        return list(self)
+
+    def __deepcopy__(self, memo):
+        return thaw(self)
+
+    def __reduce__(self):
+        return list, (thaw(self),)
+
+
+def freeze(value):
+    """JSON-shaped data (dicts, lists, tuples, scalars) as FrozenDict / FrozenList all the way down."""
+    if isinstance(value, Mapping):
+        return FrozenDict((k, freeze(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return FrozenList(freeze(v) for v in value)
+    return value
+
+
+def thaw(value):
+    """Plain dicts and lists (a mutable copy) of frozen or JSON-shaped data."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
+
+
+# extra_data's fields, in the order as_json writes them; the optional ones only when set
+_EXTRA_FIELDS = ("student", "assignment", "status", "sandbox", "reference", "skipped_template_cells", "cells_run",
+                 "lang")
+_OPTIONAL_EXTRA = ("keras_backend", "fingerprint", "figure_error", "figure", "written")
+
+
+def _number(doc, key, default=0.0):
+    """A number of a stored result, as stored (absent or null: default); anything else is not a result."""
+    value = doc.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"a result's {key} is not a number: {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class SubmissionResult(Mapping):
+    """One submission's result. Built by grading.build_result only (grading.failed_result for a
+    submission that was not graded); read back from its JSON by from_json. Also a read-only mapping
+    of its JSON view (result["score"], result["extra_data"]["status"]) for code that reads stored
+    results and results alike: every container there refuses writes too."""
+    student: str | None
+    assignment: str | None
+    status: str = "graded"                   # or unreadable, refused, wrong_assignment, ...
+    score: float = 0.0
+    max_score: float = 0.0
+    execution_time: float = 0.0
+    output: str = ""                         # notes, cell errors and printed output: the text under the entries
+    tests: list = field(default_factory=FrozenList)   # Gradescope test entries (question_entries), read-only
+    sandbox: str | None = None               # how student code ran (sandbox.isolation_note)
+    reference: dict | None = None            # the references' provenance
+    skipped_template_cells: list = field(default_factory=FrozenList)
+    cells_run: int = 0
+    lang: str = "en"
+    keras_backend: str | None = None         # the Keras backend the sandbox used, where it set one
+    fingerprint: dict | None = None          # what the result was computed from (results.fingerprint), in a run
+    figure: str | None = None                # the fit picture's file name beside the result (results.write_result)
+    figure_error: str | None = None          # why that picture could not be drawn
+    written: list | None = None              # [{"name", "points"}]: the written answers, graded by hand, not here
+    more: dict = field(default_factory=FrozenDict)    # extra_data this version does not name (a result read back)
+
+    OUTPUT_FORMAT = "text"
+    STDOUT_VISIBILITY = "hidden"
+    __hash__ = None
+
+    def __post_init__(self):
+        for name in ("tests", "reference", "skipped_template_cells", "fingerprint", "more", "written"):
+            object.__setattr__(self, name, freeze(getattr(self, name)))
+
+    # ---- the JSON view -------------------------------------------------------------------------
+    def as_json(self):
+        """The result as plain JSON data: the stored <student>.json, in Gradescope's results.json shape."""
+        extra = {name: thaw(getattr(self, name)) for name in _EXTRA_FIELDS}
+        extra.update((name, thaw(getattr(self, name))) for name in _OPTIONAL_EXTRA if getattr(self, name) is not None)
+        extra.update(thaw(self.more))
+        return {"score": self.score, "max_score": self.max_score, "execution_time": self.execution_time,
+                "output": self.output, "output_format": self.OUTPUT_FORMAT,
+                "stdout_visibility": self.STDOUT_VISIBILITY, "tests": thaw(self.tests), "extra_data": extra}
+
+    @classmethod
+    def from_json(cls, doc):
+        """The result a JSON document (as_json's, or a stored file's) holds; a SubmissionResult as it
+        is. Raises ValueError for something that is not a result."""
+        if isinstance(doc, cls):
+            return doc
+        if not isinstance(doc, Mapping):
+            raise ValueError(f"a result is a JSON object, not {type(doc).__name__}")
+        extra, tests = doc.get("extra_data", {}), doc.get("tests", [])
+        extra, tests = {} if extra is None else extra, [] if tests is None else tests
+        if not isinstance(extra, Mapping) or not isinstance(tests, (list, tuple)) or \
+                not all(isinstance(t, Mapping) for t in tests):
+            raise ValueError("a result's extra_data is an object and its tests a list of objects")
+        known = _EXTRA_FIELDS + _OPTIONAL_EXTRA
+        fields = {k: extra[k] for k in known if k in extra and extra[k] is not None}
+        fields.setdefault("student", None)
+        fields.setdefault("assignment", None)
+        return cls(score=_number(doc, "score"), max_score=_number(doc, "max_score"),
+                   execution_time=_number(doc, "execution_time"), output=str(doc.get("output") or ""), tests=tests,
+                   more={k: v for k, v in extra.items() if k not in known}, **fields)
+
+    @functools.cached_property
+    def _view(self):
+        return freeze(self.as_json())
+
+    def __getitem__(self, key):
+        return self._view[key]
+
+    def __iter__(self):
+        return iter(self._view)
+
+    def __len__(self):
+        return len(self._view)
+
+    def __reduce__(self):  # pickled (dask, multiprocessing) as its JSON: plain data
+        return _from_json, (self.as_json(),)
+
+
+def _from_json(doc):
+    return SubmissionResult.from_json(doc)

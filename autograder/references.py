@@ -131,9 +131,9 @@ def build(assignment, device="cpu", seed=None, write=True):
     try:
         os.chdir(data_dir)
         for q in spec.questions:
-            cases = list(q.public())
-            if q.hidden is not None:
-                cases += list(q.hidden(rng))
+            cases = list(q.public_cases())
+            if q.hidden_cases is not None:
+                cases += list(q.hidden_cases(rng))
             for case in cases:
                 encoded = specmod.encode_call(case.call)
                 stand_ins, log = q.stand_ins(case.stand_in) if case.stand_in is not None else ({}, [])
@@ -145,6 +145,8 @@ def build(assignment, device="cpu", seed=None, write=True):
                 value = wire.decode(reply["value"])
                 expected = q.expected(case, value, ns) if q.expected else value
                 doc = {"name": case.name, "public": case.public, "call": encoded, "expected": wire.encode(expected)}
+                if case.aspect is not None:
+                    doc["aspect"] = case.aspect   # what the comparison checks: case["aspect"] at grading time
                 if case.stand_in is not None:
                     doc["stand_in"] = case.stand_in
                     verdict = q.compare(value, expected, dict(doc, expected=expected, log=log))

@@ -14,7 +14,8 @@ import sys
 
 from . import spec as specmod
 
-INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py", "gradescope.py")
+INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py", "gradescope.py", "gradescope_results.py",
+                   "gradescope_files")
 EXCLUDE = ("hidden.json", "hidden.py", "samples.py", "answers.py", "secret*", "__pycache__", "*.pyc", "_bundle", ".*")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -77,7 +78,7 @@ README = '''\
    보장되지는 않습니다. 잠긴 셀(확인 셀 등)은 고치지 마세요.
 4. 셀에 관한 규칙: 채점기는 노트북의 코드 셀을 모두 실행하고, 처음부터 있던 확인 셀과 시연 셀 가운데 고치지
    않은 것만 뺍니다. 새로 만든 셀도 실행되므로 실험한 셀은 제출 전에 지우세요.
-5. 노트북 끝의 서술형 문항은 조교가 직접 채점합니다 (자동 채점 100점과 따로 더해집니다).
+5. 노트북 끝의 서술형 문항은 조교가 직접 채점합니다. 그 점수도 과제 100점 안에 들어 있습니다 (각 문항 제목에 배점이 있습니다).
 
 ## English
 
@@ -105,7 +106,7 @@ README = '''\
    guarantee full marks. Do not edit the locked cells (the check cells and others).
 4. Extra cells: the grader runs every code cell of your notebook except the template's check and
    demo cells that you left unchanged; a new cell runs too, so delete your experiments before you submit.
-5. The written questions at the end of each notebook are graded by hand (points on top of the 100).
+5. The written questions at the end of each notebook are graded by hand; their points are part of the assignment's 100 (each heading gives its points).
 
 ## Contents
 
@@ -129,12 +130,14 @@ def _copy_package(src, dest):
         return out
     shutil.copytree(src, dest, ignore=ignore)
     for name in os.listdir(os.path.join(dest, "assignments")):
-        spec_py = os.path.join(dest, "assignments", name, "spec.py")
-        if os.path.isfile(spec_py):
-            with open(spec_py, encoding="utf-8") as fh:
-                stripped = strip_hidden_generators(fh.read())
-            with open(spec_py, "w", encoding="utf-8") as fh:
-                fh.write(stripped)
+        folder = os.path.join(dest, "assignments", name)
+        for module in (sorted(os.listdir(folder)) if os.path.isdir(folder) else []):
+            path = os.path.join(folder, module)
+            if module.endswith(".py") and os.path.isfile(path):  # wherever a hidden generator is defined
+                with open(path, encoding="utf-8") as fh:
+                    stripped = strip_hidden_generators(fh.read())
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(stripped)
 
 
 HIDDEN_STUB = 'raise RuntimeError("hidden cases are drawn at grading time and not shipped")'

@@ -1,6 +1,8 @@
 """Writing results: one JSON per student (Gradescope's results.json), grades.csv (csv module),
-and a readable feedback file per student. Every file is written to a temporary name in the same
-folder and renamed into place, so a run killed at any moment leaves whole files only.
+and a readable feedback file per student, each a view of the student's SubmissionResult (read
+back from its JSON with SubmissionResult.from_json, never edited). Every file is written to a
+temporary name in the same folder and renamed into place, so a run killed at any moment leaves
+whole files only.
 """
 import csv
 import functools
@@ -12,8 +14,10 @@ import os
 import re
 import threading
 import time
+from dataclasses import replace
 
-from .outcome import question_of, question_scores  # noqa: F401 - one entry-to-question rule, the result model's
+from . import i18n
+from .outcome import SubmissionResult, question_of, question_scores  # noqa: F401 - the result model's rules
 
 _csv_lock = threading.Lock()
 CSV_NAME = "grades.csv"
@@ -75,7 +79,7 @@ def json_path(out_dir, student):
 
 
 def _fit_figure(result):
-    for t in result.get("tests", []):
+    for t in result.tests:
         for case in t.get("extra_data", {}).get("cases", []):
             extra = case.get("extra") or {}
             if extra.get("figure") == "fit":
@@ -97,8 +101,15 @@ def _data_table(assignment, data_name):
     return None
 
 
+def figure_name(student):
+    """The file name of a student's fit picture, beside their result."""
+    return f"{safe_name(student)}.fit.png"
+
+
 def write_figure(out_dir, result):
-    """The student's fitted curve beside the reference's, over the data (05_keras_tanh)."""
+    """The student's fitted curve beside the reference's, over the data (05_keras_tanh); its file
+    name (figure_name), or None when the result has no fit to draw."""
+    result = SubmissionResult.from_json(result)
     extra = _fit_figure(result)
     if not extra:
         return None
@@ -109,7 +120,7 @@ def write_figure(out_dir, result):
     fig = Figure(figsize=(6, 4))
     fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.92)
     ax = fig.add_subplot()
-    table = _data_table(result["extra_data"]["assignment"], extra.get("data"))
+    table = _data_table(result.assignment, extra.get("data"))
     if table is not None:
         ax.scatter(table["x"], table["y"], s=5, alpha=0.35, color="tab:blue", label="data")
     ax.plot(extra["domain"], extra["student"], color="red", linewidth=2.5, label="your model")
@@ -117,7 +128,7 @@ def write_figure(out_dir, result):
         ax.plot(extra["domain"], extra["reference"], "k--", linewidth=1.2, label="reference", zorder=3)
     ax.set(xlabel="input x", ylabel="target y", title="fitted curve")
     ax.legend(loc="lower left")  # a fixed place: "best" searches the 1000 points, per student
-    name = f"{safe_name(result['extra_data']['student'])}.fit.png"
+    name = figure_name(result.student)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     atomic_write(os.path.join(out_dir, name), buf.getvalue(), mode="wb")
@@ -125,18 +136,22 @@ def write_figure(out_dir, result):
 
 
 def write_result(out_dir, result, lang="en"):
-    student = result["extra_data"]["student"]
+    """Write a result's files: the fit picture where it has one, <student>.feedback.md and
+    <student>.json. Returns the result as written: a new SubmissionResult naming the picture (or
+    why it could not be drawn) where there is one, else the same result."""
+    result = SubmissionResult.from_json(result)
     try:
         figure = write_figure(out_dir, result)
     except Exception as exc:  # noqa: BLE001 - a picture is never worth losing the result
-        figure = None
-        result["extra_data"]["figure_error"] = str(exc)[:200]
-    if figure:
-        result["extra_data"]["figure"] = figure
+        result = replace(result, figure=None, figure_error=str(exc)[:200])
+    else:
+        if figure:
+            result = replace(result, figure=figure, figure_error=None)
     # the JSON is what a resumed run counts as done, so it is written last: a run killed before it
     # grades the student again and rewrites the feedback; a run killed after it has left both whole
-    atomic_write(os.path.join(out_dir, f"{safe_name(student)}.feedback.md"), feedback_text(result, lang))
-    atomic_write(json_path(out_dir, student), json.dumps(result, ensure_ascii=False, indent=1))
+    atomic_write(os.path.join(out_dir, f"{safe_name(result.student)}.feedback.md"), feedback_text(result, lang))
+    atomic_write(json_path(out_dir, result.student), json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+    return result
 
 
 # statuses of a finished result: what a rerun keeps while its fingerprint holds (a harness
@@ -145,7 +160,7 @@ FINISHED = ("graded", "unreadable", "refused", "wrong_assignment")
 
 
 def load_finished(out_dir, assignment):
-    """{student: result} of every result already written in out_dir for this assignment."""
+    """{student: SubmissionResult} of every result already written in out_dir for this assignment."""
     done = {}
     if not os.path.isdir(out_dir):
         return done
@@ -154,11 +169,10 @@ def load_finished(out_dir, assignment):
             continue
         try:
             with open(os.path.join(out_dir, name), encoding="utf-8") as fh:
-                result = json.load(fh)
-            extra = result.get("extra_data", {})
-            if extra.get("assignment") == assignment and extra.get("status") in FINISHED:
-                done[extra.get("student")] = result
-        except (OSError, ValueError, AttributeError):
+                result = SubmissionResult.from_json(json.load(fh))
+            if result.assignment == assignment and result.status in FINISHED:
+                done[result.student] = result
+        except (OSError, ValueError, TypeError, AttributeError):
             continue  # a stray or foreign file: regrade that student
     return done
 
@@ -278,11 +292,11 @@ def csv_text(results, question_names):
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["student", *question_names, "total", "max_total", "status"])
-    for result in sorted(results, key=lambda r: str(r["extra_data"]["student"])):
+    for result in sorted(map(SubmissionResult.from_json, results), key=lambda r: str(r.student)):
         by_name = question_scores(result)
-        row = [csv_cell(result["extra_data"]["student"])]
+        row = [csv_cell(result.student)]
         row += [_num(by_name[q][0]) if q in by_name else "" for q in question_names]
-        row += [_num(result["score"]), _num(result["max_score"]), csv_cell(result["extra_data"].get("status", ""))]
+        row += [_num(result.score), _num(result.max_score), csv_cell(result.status or "")]
         writer.writerow(row)
     return buf.getvalue()
 
@@ -312,7 +326,7 @@ def write_csv(out_dir, assignment, question_names, students=None):
         results = list(load_finished(out_dir, assignment).values())
         if students is not None:
             keep = {str(s) for s in students}
-            results = [r for r in results if str(r["extra_data"].get("student")) in keep]
+            results = [r for r in results if str(r.student) in keep]
         atomic_write(os.path.join(out_dir, CSV_NAME), csv_text(results, question_names))
         return results
 
@@ -325,14 +339,15 @@ class RunningCsv:
     def __init__(self, out_dir, question_names, finished, every=1.0):
         self.path = os.path.join(out_dir, CSV_NAME)
         self.question_names = question_names
-        self.results = {str(r["extra_data"]["student"]): r for r in finished}
+        self.results = {str(r.student): r for r in map(SubmissionResult.from_json, finished)}
         self.every = every
         self.lock = threading.Lock()
         self.written_at = None
 
     def add(self, result):
+        result = SubmissionResult.from_json(result)
         with self.lock:
-            self.results[str(result["extra_data"]["student"])] = result
+            self.results[str(result.student)] = result
             now = time.monotonic()
             if self.written_at is None or now - self.written_at >= self.every:
                 atomic_write(self.path, csv_text(list(self.results.values()), self.question_names))
@@ -357,26 +372,39 @@ def md_fence(text):
     return [fence + "text", text, fence]
 
 
+def written_lines(result, lang="en"):
+    """What the result says of the written answers it did not grade: their total, then each."""
+    written = list(result.written or [])
+    if not written:
+        return []
+    total = sum(float(w.get("points", 0)) for w in written)
+    return [i18n.t("manual_total", lang, n=len(written), points=_num(total))] + \
+        [i18n.t("manual_pending", lang, name=w.get("name"), points=_num(w.get("points", 0))) for w in written]
+
+
 def feedback_text(result, lang="en"):
-    extra = result["extra_data"]
+    result = SubmissionResult.from_json(result)
     title = "채점 결과" if lang == "ko" else "Feedback"
-    lines = [f"# {title}: {md_inline(extra.get('assignment'))} — {md_inline(extra.get('student'))}", "",
-             f"**{_num(result['score'])} / {_num(result['max_score'])}**", ""]
+    lines = [f"# {title}: {md_inline(result.assignment)} — {md_inline(result.student)}", "",
+             f"**{_num(result.score)} / {_num(result.max_score)}**", ""]
+    written = written_lines(result, lang)
+    if written:
+        lines += [md_inline(written[0]), ""] + [f"- {md_inline(line)}" for line in written[1:]] + [""]
     header = ("| 문항 | 점수 | 결과 |", "|---|---|---|") if lang == "ko" else ("| question | score | status |", "|---|---|---|")
     lines += list(header)
-    for t in result["tests"]:
+    for t in result.tests:
         status = t["status"]
         if t.get("extra_data", {}).get("not_attempted"):
             status = "미구현" if lang == "ko" else "not attempted"
         lines.append(f"| {md_inline(t['name'])} | {_num(t['score'])} / {_num(t['max_score'])} | {md_inline(status)} |")
     lines.append("")
-    for t in result["tests"]:
+    for t in result.tests:
         lines += [f"## {md_inline(t['name'])} ({_num(t['score'])} / {_num(t['max_score'])})", ""]
         lines += md_fence(t["output"]) + [""]
-    if extra.get("figure"):
-        lines += [f"![fit]({md_inline(extra['figure'])})", ""]
-    if result.get("output"):
-        lines += ["## " + ("기타" if lang == "ko" else "Notes"), ""] + md_fence(result["output"]) + [""]
-    if extra.get("sandbox"):
-        lines += [f"_{md_inline(extra['sandbox'])}_", ""]
+    if result.figure:
+        lines += [f"![fit]({md_inline(result.figure)})", ""]
+    if result.output:
+        lines += ["## " + ("기타" if lang == "ko" else "Notes"), ""] + md_fence(result.output) + [""]
+    if result.sandbox:
+        lines += [f"_{md_inline(result.sandbox)}_", ""]
     return "\n".join(lines)

@@ -5,9 +5,11 @@ A spec is declarative: for each question, which student functions it calls, with
 seed), how the outcome is compared, and how many points it is worth. Expected values are never
 written in a spec: `autograder reference` computes them by running solutions/ on the same cases.
 """
+import hashlib
 import importlib.util
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 
 from .child import wire
@@ -35,24 +37,51 @@ def assignment_dir(assignment):
 ASSIGNMENTS = discover()
 
 
+def sibling(spec_file, name):
+    """The module `name` (the file `name`.py) of the assignment folder that holds `spec_file`: how an
+    assignment's spec.py, and the modules it splits off (checks.py, ...), import one another. The
+    folder is no importable package (its name starts with digits) and spec.py is loaded from its
+    file (load_spec, the student bundle, the Gradescope zip, tests), so the module is loaded from the
+    file beside it, once per process and path: the bundle's copy is never the repository's."""
+    path = os.path.join(os.path.dirname(os.path.abspath(spec_file)), f"{name}.py")
+    if not os.path.isfile(path):
+        raise ImportError(f"{name}.py is not beside {spec_file}")
+    digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    key = f"autograder_assignment_{digest}.{os.path.basename(os.path.dirname(path))}.{name}"
+    module = sys.modules.get(key)
+    if module is None:
+        module_spec = importlib.util.spec_from_file_location(key, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[key] = module
+        try:
+            module_spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[key]
+            raise
+    return module
+
+
 # ---- argument specs -----------------------------------------------------------------------
-def V(value):
+# What call() and probe() take besides plain values (which they wrap in plain() themselves).
+def plain(value):
     """A plain value, sent as a copy; the grader checks the original is unchanged afterwards."""
     return {"value": value}
 
 
-def F(name):
-    """The student's own function `name`."""
+def student_fn(name):
+    """The student's own function `name`, passed as an argument."""
     return {"fn": name}
 
 
-def B(name, /, **params):
-    """A callable the harness builds inside the sandbox (see probes.BUILTINS)."""
+def builtin(name, /, **params):
+    """A callable the harness builds inside the sandbox from `params` (the assignment's
+    probes.BUILTINS[name])."""
     return {"builtin": name, "params": params}
 
 
-def C(name, /, over, **params):
-    """A zero-argument closure over positional argument `over` (see probes.CLOSURES)."""
+def closure(name, /, over, **params):
+    """A zero-argument closure over positional argument number `over` of the same call, built in
+    the sandbox from `params` (the assignment's probes.CLOSURES[name])."""
     return {"closure": name, "over": over, "params": params}
 
 
@@ -68,7 +97,7 @@ def _wrap(arg):
         return arg
     if isinstance(arg, dict) and "builtin" in arg and set(arg) <= {"builtin", "params"}:
         return arg
-    return V(arg)
+    return plain(arg)
 
 
 def call(fn, *args, **kwargs):
@@ -103,26 +132,37 @@ def encode_call(c, inject=()):
 # ---- cases and questions --------------------------------------------------------------------
 @dataclass
 class Case:
-    """One call of a question. stand_in: plain data from which the question's `stand_ins` builds,
-    in the grading process, the functions that answer in place of the student's (or the
-    reference's) for this call only (e.g. gates with tables the grader chose); what they were
-    asked is handed to the comparison as case["log"], so the grader, not the child, judges how the
-    answer was built."""
+    """One call of a question.
+
+    name: the label students see (a label only: nothing grades by it). public: whether its expected
+    value is shipped. aspect: plain data saying what the question's comparison checks on this case
+    (e.g. "layers" of the same model that other cases check for "activations"), where the
+    question's cases are not all compared alike; it is stored with the case in the references and
+    handed to the comparison as case["aspect"] (and to the question's `expected` hook as
+    case.aspect). stand_in: plain data from which the question's `stand_ins` builds, in the
+    grading process, the functions that answer in place of the student's (or the reference's) for
+    this call only (e.g. gates with tables the grader chose); what they were asked is handed to
+    the comparison as case["log"], so the grader, not the child, judges how the answer was built."""
     name: str
     call: dict
     public: bool = True
     expected: object = None
     stand_in: object = None
+    aspect: object = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Question:
+    """One graded question; every argument by keyword. compare(actual, expected, case) -> Verdict
+    (case: the stored case, a dict: "name", "public", "call", "expected", "aspect", "log").
+    public_cases() and hidden_cases(rng) make its cases; hidden_cases is defined in the
+    assignment's spec.py itself and named *_hidden (release.strip_hidden_generators)."""
     name: str
     points: float
     functions: list
     compare: object
-    public: object                       # () -> [Case]
-    hidden: object = None                # (rng) -> [Case]
+    public_cases: object                 # () -> [Case]
+    hidden_cases: object = None          # (rng) -> [Case]
     inject: tuple = ()                   # reference helpers put in place during the call
     timeout: float = None
     all_or_nothing: bool = False

@@ -148,6 +148,23 @@ def template_skip_set(template_path):
     return skip
 
 
+def is_answer_cell(cell):
+    """A manually graded written answer: a markdown cell nbgrader grades by hand."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "markdown" and bool(meta.get("solution")) and bool(meta.get("grade"))
+
+
+@functools.lru_cache(maxsize=16)
+def written_answers(template_path):
+    """((grade_id, points), ...) of the template's written answers, graded by hand (formgrader), in
+    the notebook's order; () without a template."""
+    if not template_path or not os.path.exists(template_path):
+        return ()
+    nb = import_nbformat().read(template_path, as_version=4)
+    return tuple((str(c.metadata["nbgrader"].get("grade_id", "")), float(c.metadata["nbgrader"].get("points", 0)))
+                 for c in nb.cells if is_answer_cell(c))
+
+
 def read_notebook(path, text):
     nbformat = import_nbformat()
     try:

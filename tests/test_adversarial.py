@@ -27,11 +27,16 @@ import psutil
 import pytest
 
 from autograder import grading, sandbox
+from autograder import spec as specmod
+from autograder.results import _num as csv_number
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "01_perceptron"
 QUESTIONS = ("weighted_sum", "step", "perceptron", "gates", "XOR", "train_perceptron")
-POINTS = {"weighted_sum": 10, "step": 5, "perceptron": 10, "gates": 20, "XOR": 20, "train_perceptron": 35}
+SPEC = specmod.load_spec(ASSIGNMENT)
+POINTS = {q.name: q.points for q in SPEC.questions}   # the autograded part of the 100
+FULL = csv_number(SPEC.max_score)                       # grades.csv's total for correct work
+NO_TRAINING = csv_number(SPEC.max_score - POINTS["train_perceptron"])   # ... with train_perceptron missing
 MARK = "AGADVMARK" + uuid.uuid4().hex[:12]     # in the command line of every process an attack starts
 AUTOGRADER = str(REPO / ".venv" / "bin" / "autograder")
 if not os.path.exists(AUTOGRADER):  # pragma: no cover - another layout: the same entry point
@@ -176,7 +181,7 @@ def build_zoo(ctx):
     # ---- faults --------------------------------------------------------------------------------
     e.append(Entry("f_not_json", ".ipynb", b'{"cells": [ {"cell_type": "code", ', zero=QUESTIONS, total=0,
                    msg=("not valid JSON",), status="unreadable"))
-    e.append(Entry("f_nbformat_v3", ".ipynb", notebook_v3_bytes(cells_of(CORRECT)), full=QUESTIONS, total=100))
+    e.append(Entry("f_nbformat_v3", ".ipynb", notebook_v3_bytes(cells_of(CORRECT)), full=QUESTIONS, total=SPEC.max_score))
     e.append(Entry("f_empty", ".py", b"", zero=QUESTIONS, total=0, msg=("the file is empty",), status="unreadable"))
     e.append(Entry("f_empty_nb", ".ipynb", b"   \n", zero=QUESTIONS, total=0, msg=("the file is empty",),
                    status="unreadable"))
@@ -191,16 +196,16 @@ def build_zoo(ctx):
     e.append(Entry("f_missing_import", ".ipynb", notebook_bytes(cells), full=_others("weighted_sum"),
                    zero=("weighted_sum",), msg=("ModuleNotFoundError", "function `weighted_sum` is not defined")))
     e.append(Entry("f_cp949", ".py", ("# 퍼셉트론 과제: 학생 답안\n" + CORRECT + "\nNOTE = '한글 문자열'\n").encode("cp949"),
-                   full=QUESTIONS, total=100, msg=("not UTF-8",)))
+                   full=QUESTIONS, total=SPEC.max_score, msg=("not UTF-8",)))
     e.append(Entry("f_missing_function", ".py", _py(with_fn(CORRECT, "train_perceptron", "")),
                    full=_others("train_perceptron"), zero=("train_perceptron",),
                    msg=("function `train_perceptron` is not defined",)))
     e.append(Entry("f_exception_in_one", ".py",
                    _py(with_fn(CORRECT, "weighted_sum", "def weighted_sum(x, w, b):\n    raise ValueError('boom 42')")),
                    full=_others("weighted_sum"), zero=("weighted_sum",), msg=("raised ValueError: boom 42",)))
-    e.append(Entry("kim min su", ".py", _py(CORRECT), full=QUESTIONS, total=100))
-    e.append(Entry("lee, ji-eun", ".py", _py(CORRECT), full=QUESTIONS, total=100))
-    e.append(Entry("홍길동 2024", ".py", _py(CORRECT), full=QUESTIONS, total=100))
+    e.append(Entry("kim min su", ".py", _py(CORRECT), full=QUESTIONS, total=SPEC.max_score))
+    e.append(Entry("lee, ji-eun", ".py", _py(CORRECT), full=QUESTIONS, total=SPEC.max_score))
+    e.append(Entry("홍길동 2024", ".py", _py(CORRECT), full=QUESTIONS, total=SPEC.max_score))
     e.append(Entry("f_memory_bomb", ".py", _py(with_fn(CORRECT, "weighted_sum",
                    "def weighted_sum(x, w, b):\n    junk = bytearray(50 * 1024 ** 3)\n    return float(len(junk))")),
                    full=_others("weighted_sum"), zero=("weighted_sum",), msg=("out of memory",)))
@@ -218,7 +223,7 @@ import sys
 _chunk = "x" * (1024 * 1024)
 for _ in range(100):
     sys.stdout.write(_chunk)
-'''), full=QUESTIONS, total=100, msg=("printed output not shown",)))
+'''), full=QUESTIONS, total=SPEC.max_score, msg=("printed output not shown",)))
     e.append(Entry("f_huge_file", ".py", _py(with_fn(CORRECT, "weighted_sum", '''
 def weighted_sum(x, w, b):
     block = b"\\0" * (1 << 20)
@@ -344,7 +349,7 @@ def weighted_sum(x, w, b):
     import os
     os.listdir({refs!r})
     return float(np.dot(x, w) + b)''')), full=_others("step", "weighted_sum"), zero=("step", "weighted_sum"),
-        fallback={"full": QUESTIONS, "zero": (), "total": 100}))
+        fallback={"full": QUESTIONS, "zero": (), "total": SPEC.max_score}))
     e.append(Entry("a_network", ".py", _py(with_fn(CORRECT, "step", f'''
 def step(z):
     import socket
@@ -369,7 +374,7 @@ def weighted_sum(x, w, b):
         except OSError:
             pass
     raise NotImplementedError()''')), zero=QUESTIONS, total=0))
-    e.append(Entry("victim", ".py", _py(CORRECT), full=QUESTIONS, total=100))
+    e.append(Entry("victim", ".py", _py(CORRECT), full=QUESTIONS, total=SPEC.max_score))
     e.append(Entry("a_daemon", ".py", _py(STUB + f'''
 import os
 if os.fork() == 0:
@@ -559,7 +564,7 @@ def test_zoo_no_changed_file(zoo_run):
         assert float(by_student[student][len(QUESTIONS) + 1]) == pytest.approx(result["score"], abs=0.006)
     for odd in ("kim min su", "lee, ji-eun", "홍길동 2024"):
         assert (out / f"{odd}.json").exists() and (out / f"{odd}.feedback.md").exists()
-        assert by_student[odd][len(QUESTIONS) + 1] == "100"
+        assert by_student[odd][len(QUESTIONS) + 1] == FULL
 
 
 def test_zoo_network(zoo_run):
@@ -708,7 +713,7 @@ def test_sigkill_then_resume(tmp_path):
     for row in rows[1:]:
         i = int(row[0][1])
         assert row[0] == f"s{i} 학생, {i}"
-        assert row[len(QUESTIONS) + 1] == ("100" if i % 2 else "65")
+        assert row[len(QUESTIONS) + 1] == (FULL if i % 2 else NO_TRAINING)
     for p in out.glob("*.json"):
         json.loads(p.read_text(encoding="utf-8"))
         assert p.with_suffix(".feedback.md").exists(), p.name
@@ -758,7 +763,7 @@ def test_interrupted_writes_are_redone_and_cleaned(tmp_path):
     assert (out / "s2.json").stat().st_mtime_ns == kept  # not regraded
     for i in range(3):
         result = json.loads((out / f"s{i}.json").read_text(encoding="utf-8"))
-        assert result["score"] == 100
+        assert result["score"] == SPEC.max_score
         assert "# half" not in (out / f"s{i}.feedback.md").read_text(encoding="utf-8")
     with open(out / "grades.csv", newline="", encoding="utf-8") as fh:
         assert len(list(csv.reader(fh))) == 4
@@ -770,8 +775,7 @@ def test_result_json_written_last(tmp_path, monkeypatch):
     from autograder import results
     src = tmp_path / "kim.py"
     src.write_text(CORRECT, encoding="utf-8")
-    result = grading.grade_file(str(src), assignment=ASSIGNMENT)
-    result["extra_data"]["student"] = "kim"
+    result = grading.grade_file(str(src), assignment=ASSIGNMENT, student="kim")
     src.unlink()
     real = results.atomic_write
 
@@ -795,8 +799,7 @@ def test_running_csv_follows_the_run_without_reading_files_back(tmp_path, monkey
     for i, source in enumerate((CORRECT, with_fn(CORRECT, "train_perceptron", ""))):
         src = tmp_path / f"s{i}.py"
         src.write_text(source, encoding="utf-8")
-        r = grading.grade_file(str(src), assignment=ASSIGNMENT)
-        r["extra_data"]["student"] = f"s{i}"
+        r = grading.grade_file(str(src), assignment=ASSIGNMENT, student=f"s{i}")
         made.append(r)
     out = tmp_path / "out"
     out.mkdir()
@@ -815,5 +818,5 @@ def test_running_csv_follows_the_run_without_reading_files_back(tmp_path, monkey
         results.write_result(str(out), r)
     results.write_csv(str(out), ASSIGNMENT, list(QUESTIONS))
     assert (out / "grades.csv").read_text(encoding="utf-8") == during
-    assert during.splitlines()[1].split(",")[len(QUESTIONS) + 1] == "100"
-    assert during.splitlines()[2].split(",")[len(QUESTIONS) + 1] == "65"
+    assert during.splitlines()[1].split(",")[len(QUESTIONS) + 1] == FULL
+    assert during.splitlines()[2].split(",")[len(QUESTIONS) + 1] == NO_TRAINING

@@ -25,8 +25,8 @@ QUESTIONS = [q.name for q in SPEC.questions]
 ROOT = specmod.repo_root()
 
 
-def fake_result(student, fraction):
-    """A result as grade_file makes it, with each question's cases in a public and a hidden entry."""
+def fake_result(student, fraction, fingerprint=None):
+    """A result as grade_file makes it (its JSON), with each question's cases in a public and a hidden entry."""
     tests = []
     for q in SPEC.questions:
         for part, suffix, vis in ((0.5, "", "visible"), (0.5, " (hidden)", "after_published")):
@@ -36,20 +36,20 @@ def fake_result(student, fraction):
                           "extra_data": {"question": q.name, "functions": list(q.functions), "cases": []}})
     return {"score": round(sum(t["score"] for t in tests), 4), "max_score": sum(t["max_score"] for t in tests),
             "execution_time": 0.01, "output": "", "tests": tests,
-            "extra_data": {"student": student, "assignment": A, "status": "graded"}}
+            "extra_data": {"student": student, "assignment": A, "status": "graded", "fingerprint": fingerprint}}
 
 
 class FakeGrader:
-    """grade_one(student, path): the file holds `fraction = F`; it records whom it graded."""
+    """grade_one(student, path, fingerprint): the file holds `fraction = F`; it records whom it graded."""
 
     def __init__(self):
         self.graded = []
 
-    def __call__(self, student, path):
+    def __call__(self, student, path, fingerprint):
         self.graded.append(student)
         with open(path, encoding="utf-8") as fh:
             fraction = float(fh.read().split("=")[1])
-        return fake_result(student, fraction)
+        return fake_result(student, fraction, fingerprint)
 
 
 def _write(folder, name, fraction):
@@ -221,7 +221,7 @@ def test_gone_submission_drops_out_of_grades_csv(klass, capsys):
     all_results, _ = batch.grade_class(A, [str(subs)], str(out), jobs=2, grade_one=grader)
     err = capsys.readouterr().err
     assert grader.graded == []
-    assert set(_grades(out)) == {"kim", "lee"} and {r["extra_data"]["student"] for r in all_results} == {"kim", "lee"}
+    assert set(_grades(out)) == {"kim", "lee"} and {r.student for r in all_results} == {"kim", "lee"}
     assert (out / "park.json").exists() and (out / "park.feedback.md").exists()  # kept
     assert "park" in err and "left out of grades.csv" in err
 

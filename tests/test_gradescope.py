@@ -327,7 +327,7 @@ def test_hidden_cases_in_entries_of_their_own(root, spec):
         assert visible["visibility"] == "visible"
         assert all(c["public"] for c in visible["extra_data"].get("cases", []))
         hidden = tests.get(f"{ASSIGNMENT}.{q.name} (hidden)")
-        if q.hidden is None:
+        if q.hidden_cases is None:
             assert hidden is None
             continue
         assert hidden is not None, q.name

@@ -4,7 +4,9 @@
 back through nbgrader's API. Honest students get the same scores on both routes; a tampering
 student may fool stock nbgrader but never the harness. The written questions are manually graded
 answer cells: a TA's scores for them (given here through nbgrader's API, as formgrader does) are
-left alone by `autograder grade --nbgrader`, and `nbgrader export` adds them to the harness's."""
+left alone by `autograder grade --nbgrader`, and `nbgrader export` adds them to the harness's. The
+written answers are part of the assignment's 100 points: full autograded marks plus full written
+marks export as exactly 100, and no student exports more."""
 import csv
 import os
 import subprocess
@@ -25,12 +27,16 @@ ROOT = specmod.repo_root()
 BIN = os.path.dirname(sys.executable)
 A = "01_perceptron"
 QUESTIONS = ["weighted_sum", "step", "perceptron", "gates", "XOR", "train_perceptron"]
+POINTS = {q.name: q.points for q in specmod.load_spec(A).questions}   # the autograded questions
+AUTO = sum(POINTS.values())                                            # their part of the 100
 HONEST = ("correct", "partly_wrong", "untouched")
 TEMPLATE = nbformat.read(os.path.join(ROOT, "assignments", f"{A}.ipynb"), as_version=4)
 WRITTEN = answer_cells(TEMPLATE)                        # {grade_id: points}, graded by hand
-# what the TA gives in formgrader (before the harness runs): the first question in full, the second half
-MANUAL = {"correct": {g: (p if i == 0 else p / 2) for i, (g, p) in enumerate(WRITTEN.items())},
-          "partly_wrong": {next(iter(WRITTEN)): 1.0}}
+# what the TA gives in formgrader (before the harness runs): the correct student every written point,
+# partly_wrong the first question in full and the second half, partial_credit one point
+MANUAL = {"correct": dict(WRITTEN),
+          "partly_wrong": {g: (p if i == 0 else p / 2) for i, (g, p) in enumerate(WRITTEN.items())},
+          "partial_credit": {next(iter(WRITTEN)): 1.0}}
 
 
 def _exe(name):
@@ -191,25 +197,33 @@ def test_init_keeps_the_written_answers_as_manually_graded_cells(course):
         cells = {c.name: c for c in gb.find_notebook(A, A).grade_cells}
         for grade_id, points in WRITTEN.items():
             assert cells[grade_id].cell_type == "markdown" and cells[grade_id].max_score == points
+        for q, points in POINTS.items():
+            assert cells[q].cell_type == "code" and cells[q].max_score == points
+        assert gb.find_notebook(A, A).max_score == gb.find_assignment(A).max_score == 100   # what nbgrader counts out of
     # after stock autograde the answers wait for a TA; nothing is scored for them yet
     for student in HONEST:
         assert set(course["after_autograde"][student]["manual"].values()) == {None}
         assert course["after_autograde"][student]["total"] == course["after_autograde"][student]["auto"]
 
 
+def test_the_written_answers_are_inside_the_100():
+    assert list(POINTS) == QUESTIONS
+    assert AUTO + sum(WRITTEN.values()) == 100 and 0 < sum(WRITTEN.values()) < 100
+
+
 def test_stock_nbgrader_scores_honest_students(course):
     stock = course["stock"]
-    assert stock["correct"]["auto"] == 100
+    assert stock["correct"]["auto"] == AUTO
     assert stock["untouched"]["auto"] == 0
-    assert stock["partly_wrong"]["auto"] == 80 and stock["partly_wrong"]["XOR"] == 0
-    assert course["stock_export"]["correct"] == 100 + sum(MANUAL["correct"].values())
+    assert stock["partly_wrong"]["auto"] == AUTO - POINTS["XOR"] and stock["partly_wrong"]["XOR"] == 0
+    assert course["stock_export"]["correct"] == AUTO + sum(WRITTEN.values()) == 100
 
 
 def test_harness_scores_in_gradebook_and_export(course):
     harness = course["harness"]
-    assert harness["correct"]["auto"] == 100
+    assert harness["correct"]["auto"] == AUTO
     assert harness["untouched"]["auto"] == 0
-    assert harness["partly_wrong"]["auto"] == 80 and harness["partly_wrong"]["XOR"] == 0
+    assert harness["partly_wrong"]["auto"] == AUTO - POINTS["XOR"] and harness["partly_wrong"]["XOR"] == 0
     for s in HONEST:
         assert course["harness_export"][s] == harness[s]["total"]
 
@@ -222,7 +236,10 @@ def test_the_harness_leaves_manual_scores_alone_and_export_adds_them_up(course):
         manual = sum(given.values())
         assert harness[student]["total"] == harness[student]["auto"] + manual
         assert course["harness_export"][student] == harness[student]["auto"] + manual
-    assert course["harness_export"]["correct"] == 100 + sum(MANUAL["correct"].values())
+    # full autograded marks and every written point: exactly the assignment's 100, and nobody above it
+    assert course["harness_export"]["correct"] == 100
+    assert course["harness_export"]["partly_wrong"] == AUTO - POINTS["XOR"] + sum(MANUAL["partly_wrong"].values()) < 100
+    assert all(0 <= total <= 100 for total in course["harness_export"].values()), course["harness_export"]
     assert "correct" in course["table"] and "partly_wrong" in course["table"]
 
 
@@ -233,8 +250,9 @@ def test_both_routes_agree_on_honest_students(course):
 
 def test_partial_credit_per_case(course):
     stock, harness = course["stock"]["partial_credit"], course["harness"]["partial_credit"]
-    assert stock["train_perceptron"] == 0 and stock["auto"] == 65
-    assert 0 <= harness["train_perceptron"] < 35 and 65 <= harness["auto"] < 100
+    assert stock["train_perceptron"] == 0 and stock["auto"] == AUTO - POINTS["train_perceptron"]
+    assert 0 <= harness["train_perceptron"] < POINTS["train_perceptron"]
+    assert AUTO - POINTS["train_perceptron"] <= harness["auto"] < AUTO
     for q in QUESTIONS[:-1]:
         assert stock[q] == harness[q], q
 
@@ -297,4 +315,4 @@ def test_stock_autograde_sees_a_failing_check_cell_fail(course):
     error = next(o for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "XOR"
                  for o in c.get("outputs", []) if o.get("output_type") == "error")
     assert error["ename"] == "CheckFailed"
-    assert course["stock"]["partly_wrong"]["XOR"] == 0 and course["stock"]["correct"]["XOR"] == 20
+    assert course["stock"]["partly_wrong"]["XOR"] == 0 and course["stock"]["correct"]["XOR"] == POINTS["XOR"]

@@ -2,11 +2,12 @@
 to bottom (check cells included) once the stubs are filled with solutions/ (nbclient)."""
 import ast
 import os
+import re
 
 import pytest
 
 from autograder import spec as specmod
-from autograder.authoring import stub_functions, weave
+from autograder.authoring import answer_cells, stub_functions, weave
 from autograder.submission import import_nbformat
 
 nbformat = import_nbformat()
@@ -30,11 +31,43 @@ def test_metadata_points_and_check_cells_match_the_spec(assignment):
     grade_cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
                    if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
     assert {q.name: q.points for q in spec.questions} == {k: c.metadata["nbgrader"]["points"] for k, c in grade_cells.items()}
-    assert sum(q.points for q in spec.questions) == 100
+    # the assignment is worth 100 points: the autograded questions and the written ones together
+    assert sum(q.points for q in spec.questions) + sum(answer_cells(nb).values()) == 100
+    assert 0 < sum(answer_cells(nb).values()) < 100
     for q in spec.questions:
         assert f'check("{assignment}.{q.name}")' in grade_cells[q.name].source
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
     assert len(ids) == len(set(ids))
+
+
+LABEL = re.compile(r"\*\*\[(\d+)점 / (\d+) points\]\*\*")
+
+
+@pytest.mark.parametrize("assignment", specmod.ASSIGNMENTS)
+def test_the_points_the_notebook_states_are_its_grade_cells_points(assignment):
+    """Each graded cell's points (check cell or written answer) are the label of the nearest heading
+    above it, and the labels add up to the assignment's 100; a points table, where there is one,
+    says the same."""
+    nb = _notebook(assignment)
+    labelled = {}
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        heading = next(c for c in reversed(nb.cells[:i]) if c.cell_type == "markdown" and LABEL.search(c.source))
+        (ko, en), = LABEL.findall(heading.source)
+        assert float(ko) == float(en) == meta["points"], (meta["grade_id"], ko, en, meta["points"])
+        labelled[id(heading)] = float(ko)
+    assert sum(labelled.values()) == 100
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert len(LABEL.findall(text)) == len(labelled)          # no label without its grade cell
+    table = [line for line in nb.cells[0].source.splitlines() if line.startswith("|") and "배점" not in line
+             and not set(line) <= set("|- ")]
+    if table:                                                 # the intro's points table
+        rows = [float(line.rstrip(" |").rsplit("|", 1)[1]) for line in table[:-1]]
+        assert table[-1].rstrip(" |").rsplit("|", 1)[1].strip(" *") == "100"
+        spec = specmod.load_spec(assignment)
+        assert rows == [q.points for q in spec.questions] + [sum(answer_cells(nb).values())]
 
 
 class _Anything:
@@ -228,8 +261,13 @@ def test_written_questions_are_manually_graded_answer_cells(assignment):
     for cell in woven.cells:
         if authoring.is_answer_cell(cell):
             assert cell.source.startswith("### BEGIN SOLUTION") and cell.source.endswith("### END SOLUTION")
-    # the autograded questions still add up to 100 on their own (test above), the written ones come on top
-    assert sum(q.points for q in specmod.load_spec(assignment).questions) == 100
+    # the written answers are part of the assignment's 100 points, not on top of them, and the notebook says so
+    auto = sum(q.points for q in specmod.load_spec(assignment).questions)
+    assert auto + total == 100
+    assert f"자동 채점 {auto:g}점 + 서술형 {total:g}점 = 100점" in nb.cells[0].source
+    head = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_head"))
+    assert f"{total:g} of the 100 points" in head and f"이 {total:g}점은 과제 100점에 들어 있습니다" in head
+    assert "따로 더해집니다" not in text and "100점과 따로" not in text and "자동 채점 합계는 100점" not in text
 
 
 def _entry(score=11.7857, max_score=25, passed=False):

@@ -142,12 +142,13 @@ def _check_from_bundle(bundle, tmp_path, venv):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     first = proc.stdout.splitlines()[0]
-    assert first.strip().endswith("100 / 100"), proc.stdout
+    full = f'{specmod.load_spec("01_perceptron").max_score:g}'   # the autograded part of the 100
+    assert first.strip().endswith(f"{full} / {full}"), proc.stdout
     # and the untouched release scores 0 there
     nbformat.write(nb, str(work / "untouched.ipynb"))
     proc = subprocess.run([str(venv / "bin" / "autograder"), "check", "untouched.ipynb"], cwd=work, env=env,
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.splitlines()[0].strip().endswith("0 / 100"), proc.stdout
+    assert proc.returncode == 0 and proc.stdout.splitlines()[0].strip().endswith(f" 0 / {full}"), proc.stdout
 
 
 @pytest.mark.slow
@@ -189,9 +190,20 @@ def test_bundle_specs_cannot_draw_hidden_cases(bundle):
         module_spec = importlib.util.spec_from_file_location(f"bundle_spec_{a}", path)
         module = importlib.util.module_from_spec(module_spec)
         module_spec.loader.exec_module(module)
-        generators = [q.hidden for q in module.SPEC.questions if q.hidden]
+        generators = [q.hidden_cases for q in module.SPEC.questions if q.hidden_cases]
         assert generators, a
         for generator in generators:
             with pytest.raises(RuntimeError, match="not shipped"):
                 generator(np.random.default_rng(0))
         assert not os.path.exists(os.path.join(bundle, "autograder", "assignments", a, "references", "secret.txt"))
+        # and in every module of the folder (a generator moved out of spec.py is stripped as well)
+        import ast
+        folder = os.path.join(bundle, "autograder", "assignments", a)
+        for name in [n for n in os.listdir(folder) if n.endswith(".py")]:
+            with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                tree = ast.parse(fh.read())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef) and node.name.endswith("_hidden") and \
+                        "rng" in [arg.arg for arg in node.args.args]:
+                    body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+                    assert len(body) == 1 and isinstance(body[0], ast.Raise), (a, name, node.name)

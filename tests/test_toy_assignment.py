@@ -11,8 +11,10 @@ from autograder.submission import import_nbformat
 
 SPEC = '''
 import numpy as np
-from autograder.compare import Same
-from autograder.spec import AssignmentSpec, Case, Question, call
+from autograder.compare import Custom, Same
+from autograder.spec import AssignmentSpec, Case, Question, call, sibling
+
+checks = sibling(__file__, "checks")   # the folder's other module: the comparison of triple
 
 
 def double_public():
@@ -25,17 +27,37 @@ def double_hidden(rng):
 
 
 def triple_public():
-    return [Case("x = [1, -1]", call("triple", np.array([1.0, -1.0])))]
+    return [Case("x = [1, -1]", call("triple", np.array([1.0, -1.0])), aspect="values"),
+            Case("a float64 array", call("triple", np.array([1.0, -1.0])), aspect="float64")]
 
 
 def triple_hidden(rng):
-    return [Case("random (2, 2)", call("triple", rng.normal(size=(2, 2))), public=False)]
+    return [Case("random (2, 2)", call("triple", rng.normal(size=(2, 2))), public=False, aspect="values")]
 
 
 SPEC = AssignmentSpec(name="98_toy", questions=[
-    Question("double", 60, ["double"], Same(rtol=1e-12), double_public, double_hidden),
-    Question("triple", 40, ["triple"], Same(rtol=1e-12), triple_public, triple_hidden, inject=("double",)),
+    Question(name="double", points=60, functions=["double"], compare=Same(rtol=1e-12),
+             public_cases=double_public, hidden_cases=double_hidden),
+    Question(name="triple", points=40, functions=["triple"], compare=Custom(checks.triple_compare),
+             public_cases=triple_public, hidden_cases=triple_hidden, inject=("double",)),
 ], hidden_seed=98)
+'''
+
+CHECKS = '''
+import numpy as np
+from autograder.compare import PASS, Same, Verdict
+
+VALUES = Same(rtol=1e-6)   # float32 values pass; the float64 case alone checks the dtype
+
+
+def triple_compare(actual, expected, case):
+    """What a case compares is its aspect (stored with it in the references), never its label."""
+    if case["aspect"] == "float64":
+        if isinstance(actual, np.ndarray) and actual.dtype == np.float64:
+            return PASS
+        return Verdict.fail("dtype", where="output", actual=str(getattr(actual, "dtype", type(actual).__name__)),
+                            expected="float64")
+    return VALUES(actual, expected, case)
 '''
 
 SOLUTION = '''
@@ -56,6 +78,7 @@ def toy(tmp_path, monkeypatch):
     (root / "solutions").mkdir()
     (root / "assignments").mkdir()
     (root / "autograder" / "assignments" / "98_toy" / "spec.py").write_text(SPEC, encoding="utf-8")
+    (root / "autograder" / "assignments" / "98_toy" / "checks.py").write_text(CHECKS, encoding="utf-8")
     (root / "solutions" / "98_toy.py").write_text(SOLUTION, encoding="utf-8")
     nbformat = import_nbformat()
     nb = nbformat.v4.new_notebook(metadata={"autograder": {"assignment": "98_toy"}})
@@ -90,6 +113,16 @@ def test_a_toy_assignment_is_discovered_referenced_and_graded(toy, tmp_path):
     scores = grading.question_scores(grading.grade_file(str(wrong), assignment="98_toy"))
     assert scores["double"][0] < 60 and scores["triple"] == (40, 40)  # triple graded with the reference's double
 
+    assert [c.get("aspect") for c in public["questions"]["triple"]] == ["values", "float64"]
+    single = tmp_path / "single.py"
+    single.write_text(SOLUTION.replace("return double(x) + np.asarray(x, dtype=np.float64)",
+                                       "return (double(x) + np.asarray(x, dtype=np.float64)).astype(np.float32)"),
+                      encoding="utf-8")
+    partial = grading.grade_file(str(single), assignment="98_toy")
+    cases = {c["name"]: c["passed"] for t in partial["tests"] if t["extra_data"]["question"] == "triple"
+             for c in t["extra_data"]["cases"]}
+    assert cases == {"x = [1, -1]": True, "a float64 array": False, "random (2, 2)": True}, cases
+
     untouched = grading.grade_file(str(toy / "assignments" / "98_toy.ipynb"))
     assert untouched["score"] == 0 and untouched["extra_data"]["assignment"] == "98_toy"
-    json.dumps(result)
+    json.dumps(result.as_json())

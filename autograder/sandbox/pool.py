@@ -122,20 +122,29 @@ class Zygote:
         self.sink = OutputSink(out_r, limits.output_kb * 1024)
         self.busy = False
         self.ready = False
+        self._hello_error = None
+        try:  # sent now, so that the zygote imports its libraries while the caller goes on
+            self.send(self._hello())
+        except SandboxGone as exc:
+            self._hello_error = exc
         if wait:
             self.wait_ready()
 
-    def wait_ready(self):
-        """Send the hello and wait for the zygote's answer (once). The process itself is started in
-        the constructor, in the caller's thread: its parent-death signal is tied to that thread."""
-        if self.ready:
-            return
+    def _hello(self):
         setup = self.setup
         sandbox_home = isolation.HOME if setup.sandboxed else self.tmp
         wipe = ["/tmp", isolation.HOME, "/dev/shm"] if setup.sandboxed else [self.tmp]
+        return {"op": "hello", "preload": list(setup.preload), "wipe": wipe, "pidns": setup.sandboxed,
+                "home": sandbox_home, "assignment": setup.assignment}
+
+    def wait_ready(self):
+        """Wait for the zygote's answer to the hello the constructor sent (once). The process itself
+        is started by the spawner thread: its parent-death signal is tied to that thread."""
+        if self.ready:
+            return
         try:
-            self.send({"op": "hello", "preload": list(setup.preload), "wipe": wipe, "pidns": setup.sandboxed,
-                       "home": sandbox_home, "assignment": setup.assignment})
+            if self._hello_error is not None:
+                raise self._hello_error
             if self.receive(180).get("op") != "zygote_ready":
                 raise SandboxGone("the warm sandbox did not start")
         except (SandboxGone, OSError) as exc:
@@ -245,6 +254,22 @@ class ZygotePool:
                     return z
                 z.kill()
         return Zygote(setup, wait=wait)
+
+    def prestart(self, setup, n):
+        """Start up to n warm sandboxes of this configuration now (they import their libraries while
+        the caller reads its submissions); they wait idle for the first acquire."""
+        key = setup.key()
+        with self.lock:
+            have = len(self.idle.get(key, []))
+        started = []
+        for _ in range(max(0, min(n, self.max_idle_per_key) - have)):
+            try:
+                started.append(Zygote(setup, wait=False))
+            except (SandboxGone, OSError):
+                break
+        with self.lock:
+            self.idle.setdefault(key, []).extend(started)
+        return len(started)
 
     def release(self, z, reuse=True):
         if not reuse or not z.alive() or z.busy:

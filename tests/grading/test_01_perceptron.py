@@ -3,10 +3,13 @@ exactly the question they belong to."""
 
 import pytest
 
+from autograder.spec import load_spec
+
 from grading_helpers import (assert_only_question_lost, grade_source, grade_template,
                              replace_function as _replace, scores as _scores)
 
 ASSIGNMENT = "01_perceptron"
+SPEC = load_spec(ASSIGNMENT)   # its max_score: the autograded part of the 100 (the written answers are the rest)
 
 
 def _grade(tmp_path, name, source, questions=None):
@@ -129,7 +132,7 @@ def correct_result(tmp_path_factory):
 def test_correct_work_written_differently_gets_full_points(correct_result):
     for q, (score, max_score) in _scores(correct_result).items():
         assert score == max_score, (q, correct_result)
-    assert correct_result["score"] == 100
+    assert correct_result["score"] == correct_result["max_score"] == SPEC.max_score
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))

@@ -1,20 +1,30 @@
 """02_xor_mlp: correct work written differently gets full points; plausible mistakes lose
 exactly the question they belong to."""
+import json
 import os
 
 import pytest
 
 from autograder.grading import by_question
-from autograder.spec import repo_root
+from autograder.spec import load_spec, repo_root
 
 from grading_helpers import (assert_only_question_lost, grade_source, grade_template,
                              replace_function as _replace, scores as _scores)
 
 ASSIGNMENT = "02_xor_mlp"
+SPEC = load_spec(ASSIGNMENT)   # its max_score: the autograded part of the 100 (the written answers are the rest)
 
 
 def _grade(tmp_path, name, source, questions=None):
     return grade_source(tmp_path, name, source, assignment=ASSIGNMENT, questions=questions)
+
+
+def _notebook_points():
+    """{question: points} of the released notebook's check cells (nbgrader metadata)."""
+    with open(os.path.join(repo_root(), "assignments", f"{ASSIGNMENT}.ipynb"), encoding="utf-8") as fh:
+        cells = json.load(fh)["cells"]
+    return {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"] for c in cells
+            if c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"]["nbgrader"].get("solution")}
 
 
 CORRECT = '''
@@ -140,14 +150,16 @@ def correct_result(tmp_path_factory):
 
 
 def test_questions_and_points_match_the_notebook(correct_result):
-    assert {q: m for q, (_, m) in _scores(correct_result).items()} == {
-        "step_fn": 10, "sigmoid": 15, "layer_forward": 15, "mlp_forward": 20, "xor_table": 15, "count_parameters": 25}
+    expected = _notebook_points()
+    assert list(expected) == ["step_fn", "sigmoid", "layer_forward", "mlp_forward", "xor_table", "count_parameters"]
+    assert {q: m for q, (_, m) in _scores(correct_result).items()} == expected
+    assert correct_result["max_score"] == sum(expected.values())
 
 
 def test_correct_work_written_differently_gets_full_points(correct_result):
     for q, (score, max_score) in _scores(correct_result).items():
         assert score == max_score, (q, correct_result["tests"])
-    assert correct_result["score"] == 100
+    assert correct_result["score"] == SPEC.max_score
     for t in by_question(correct_result).values():
         assert t["extra_data"]["total_cases"] >= 2
         assert any(not c["public"] for c in t["extra_data"]["cases"]) or t["name"].endswith("xor_table")
@@ -156,7 +168,7 @@ def test_correct_work_written_differently_gets_full_points(correct_result):
 def test_reference_solution_as_a_submission_gets_full_points(tmp_path):
     with open(os.path.join(repo_root(), "solutions", f"{ASSIGNMENT}.py"), encoding="utf-8") as fh:
         result = _grade(tmp_path, "solution", fh.read())
-    assert result["score"] == 100, result["tests"]
+    assert result["score"] == SPEC.max_score, result["tests"]
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
@@ -180,5 +192,5 @@ def test_same_submission_graded_twice_gives_identical_scores(tmp_path):
     source = _replace(source, "sigmoid", MUTANTS["sigmoid_clips_input_in_place"][1])
     a, b = _grade(tmp_path, "twice", source), _grade(tmp_path, "twice", source)
     assert _scores(a) == _scores(b)
-    assert 0 < a["score"] < 100
+    assert 0 < a["score"] < SPEC.max_score
     assert [t["output"] for t in a["tests"]] == [t["output"] for t in b["tests"]]

@@ -1,20 +1,30 @@
 """03_backprop: correct work written differently gets full points; plausible mistakes lose
 exactly the question they belong to."""
+import json
 import os
 
 import pytest
 
 from autograder.grading import by_question
-from autograder.spec import repo_root
+from autograder.spec import load_spec, repo_root
 
 from grading_helpers import (assert_only_question_lost, grade_source, grade_template,
                              replace_function as _replace, scores as _scores)
 
 ASSIGNMENT = "03_backprop"
+SPEC = load_spec(ASSIGNMENT)   # its max_score: the autograded part of the 100 (the written answers are the rest)
 
 
 def _grade(tmp_path, name, source, questions=None):
     return grade_source(tmp_path, name, source, assignment=ASSIGNMENT, questions=questions)
+
+
+def _notebook_points():
+    """{question: points} of the released notebook's check cells (nbgrader metadata)."""
+    with open(os.path.join(repo_root(), "assignments", f"{ASSIGNMENT}.ipynb"), encoding="utf-8") as fh:
+        cells = json.load(fh)["cells"]
+    return {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"]["points"] for c in cells
+            if c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"]["nbgrader"].get("solution")}
 
 
 CORRECT = '''
@@ -397,8 +407,7 @@ QUESTION_OF = {"sigmoid": "sigmoid", "sigmoid_grad_from_output": "sigmoid_grad_f
                **{f: "activations" for f in ("tanh", "relu", "leaky_relu", "elu", "softplus", "softmax")},
                **{f: "activation_grads" for f in ("tanh_grad", "relu_grad", "leaky_relu_grad", "elu_grad",
                                                   "softplus_grad")}}
-POINTS = {"sigmoid": 5, "sigmoid_grad_from_output": 5, "forward": 10, "loss": 5, "backward": 20,
-          "numerical_gradient": 10, "sgd_update": 5, "train": 10, "activations": 15, "activation_grads": 15}
+POINTS = _notebook_points()   # {question: points} as the notebook states them
 
 
 
@@ -408,13 +417,16 @@ def correct_result(tmp_path_factory):
 
 
 def test_questions_and_points_match_the_notebook(correct_result):
+    assert list(POINTS) == ["sigmoid", "sigmoid_grad_from_output", "forward", "loss", "backward",
+                            "numerical_gradient", "sgd_update", "train", "activations", "activation_grads"]
     assert {q: m for q, (_, m) in _scores(correct_result).items()} == POINTS
+    assert correct_result["max_score"] == sum(POINTS.values())
 
 
 def test_correct_work_written_differently_gets_full_points(correct_result):
     for q, (score, max_score) in _scores(correct_result).items():
         assert score == max_score, (q, correct_result["tests"])
-    assert correct_result["score"] == 100
+    assert correct_result["score"] == SPEC.max_score
     for t in by_question(correct_result).values():
         assert any(not c["public"] for c in t["extra_data"]["cases"]), t["name"]
 
@@ -430,7 +442,7 @@ def test_every_graded_function_has_a_mutant():
 def test_reference_solution_as_a_submission_gets_full_points(tmp_path):
     with open(os.path.join(repo_root(), "solutions", f"{ASSIGNMENT}.py"), encoding="utf-8") as fh:
         result = _grade(tmp_path, "solution", fh.read())
-    assert result["score"] == 100, result["tests"]
+    assert result["score"] == SPEC.max_score, result["tests"]
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
@@ -454,5 +466,5 @@ def test_same_submission_graded_twice_gives_identical_scores(tmp_path):
     source = _replace(source, "softmax", MUTANTS["softmax_global_max"][1])
     a, b = _grade(tmp_path, "twice", source), _grade(tmp_path, "twice", source)
     assert _scores(a) == _scores(b)
-    assert 0 < a["score"] < 100
+    assert 0 < a["score"] < SPEC.max_score
     assert [t["output"] for t in a["tests"]] == [t["output"] for t in b["tests"]]

@@ -13,9 +13,11 @@ import textwrap
 import pytest
 
 from autograder.grading import by_question, grade_file, question_scores
+from autograder.spec import load_spec
 
 ASSIGNMENT = "04_optimizers"
-QUESTIONS = {"sgd": 10, "momentum": 15, "nesterov": 15, "adagrad": 15, "rmsprop": 15, "adam": 20, "minimize": 10}
+SPEC = load_spec(ASSIGNMENT)   # its max_score: the autograded part of the 100 (the written answers are the rest)
+QUESTIONS = {q.name: q.points for q in SPEC.questions}
 TEMPLATE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                         "assignments", f"{ASSIGNMENT}.ipynb")
 
@@ -372,13 +374,14 @@ def correct_result(tmp_path_factory):
 def test_questions_and_points(correct_result):
     assert {t["name"]: t["max_score"] for t in by_question(correct_result).values()} == \
         {f"{ASSIGNMENT}.{q}": p for q, p in QUESTIONS.items()}
-    assert correct_result["max_score"] == 100
+    assert list(QUESTIONS) == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "minimize"]
+    assert correct_result["max_score"] == SPEC.max_score
 
 
 def test_correct_written_differently_gets_full_points(correct_result):
     failures = {t["name"]: t["output"] for t in correct_result["tests"] if t["score"] != t["max_score"]}
     assert not failures, failures
-    assert correct_result["score"] == 100
+    assert correct_result["score"] == SPEC.max_score
     for t in by_question(correct_result).values():
         assert t["extra_data"]["functions"] == [t["name"].split(".", 1)[1]]
         assert any(not c["public"] for c in t["extra_data"]["cases"]), "hidden cases are graded"
@@ -389,7 +392,8 @@ def test_solution_itself_gets_full_points(tmp_path):
     target = tmp_path / "solution.py"
     target.write_text(open(solution, encoding="utf-8").read(), encoding="utf-8")
     result = grade_file(str(target), assignment=ASSIGNMENT)
-    assert result["score"] == 100, {t["name"]: t["output"] for t in result["tests"] if t["score"] != t["max_score"]}
+    assert result["score"] == SPEC.max_score, \
+        {t["name"]: t["output"] for t in result["tests"] if t["score"] != t["max_score"]}
 
 
 @pytest.mark.parametrize("question,label,source", MUTANTS, ids=[f"{q}-{label}" for q, label, _ in MUTANTS])

@@ -9,6 +9,7 @@ its own question plus one cheap question it does not touch; one test grades ever
 import pytest
 
 from autograder.grading import by_question
+from autograder.spec import load_spec
 from grading_helpers import grade_source, grade_template, replace_function as _replace, scores as _scores
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
@@ -20,8 +21,8 @@ ASSIGNMENT = "05_keras_tanh"
 def _grade(tmp_path, name, source, questions=None):
     return grade_source(tmp_path, name, source, assignment=ASSIGNMENT, questions=questions)
 ALL = ["load_data", "build_model", "compile_model", "train_model", "predict_curve", "plot_fit"]
-POINTS = {"load_data": 10, "build_model": 25, "compile_model": 15, "train_model": 25, "predict_curve": 15,
-          "plot_fit": 10}
+SPEC = load_spec(ASSIGNMENT)   # its max_score: the autograded part of the 100 (the written answers are the rest)
+POINTS = {q.name: q.points for q in SPEC.questions}
 
 # The reference solution uses Sequential, "tanh" strings, loss="mse", frame["x"].to_numpy(),
 # plt.subplots. This one uses the functional API, keras.activations.tanh, a loss object,
@@ -263,7 +264,7 @@ def test_correct_work_written_differently_gets_full_points(correct_result):
     for q, (score, max_score) in scores.items():
         assert max_score == POINTS[q]
         assert score == max_score, (q, [t["output"] for t in correct_result["tests"]])
-    assert correct_result["score"] == correct_result["max_score"] == 100
+    assert correct_result["score"] == correct_result["max_score"] == SPEC.max_score
     assert "printed by the submission" not in correct_result["output"]
 
 
@@ -296,7 +297,7 @@ def test_train_mistakes_cost_only_their_cases(tmp_path):
     assert "printed during training (use verbose=0)" in entry["output"]
     failed = [c["name"] for c in entry["extra_data"]["cases"] if not c["passed"]]
     assert failed == ["no console output (verbose=0)"], entry["output"]
-    assert entry["score"] == pytest.approx(20.0)
+    assert entry["score"] == pytest.approx(POINTS["train_model"] * 4 / 5)  # one of five cases lost
     # the progress bar went to the probe, not to the submission's printed output
     assert "Epoch" not in result["output"]
 

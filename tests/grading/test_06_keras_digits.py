@@ -399,7 +399,7 @@ def test_correct_work_written_differently_gets_full_points(correct_result):
     for q, (score, max_score) in scores.items():
         assert max_score == POINTS[q]
         assert score == max_score, (q, [t["output"] for t in correct_result["tests"]])
-    assert correct_result["score"] == correct_result["max_score"] == 100
+    assert correct_result["score"] == correct_result["max_score"] == SPEC.max_score
     assert "printed by the submission" not in correct_result["output"]
 
 

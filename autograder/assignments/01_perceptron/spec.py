@@ -1,4 +1,5 @@
-"""Question spec, 01_perceptron: the perceptron and logic gates (100 points)."""
+"""Question spec, 01_perceptron: the perceptron and logic gates (90 points autograded;
+the written answers, graded by hand, make up the rest of the assignment's 100)."""
 import ast
 
 import numpy as np
@@ -198,19 +199,25 @@ def train_hidden(rng):
 SPEC = AssignmentSpec(
     name="01_perceptron",
     questions=[
-        Question("weighted_sum", 10, ["weighted_sum"], Same(rtol=1e-9, atol=1e-12), weighted_sum_public, weighted_sum_hidden,
+        Question(name="weighted_sum", points=10, functions=["weighted_sum"], compare=Same(rtol=1e-9, atol=1e-12),
+                 public_cases=weighted_sum_public, hidden_cases=weighted_sum_hidden,
                  hint=("가중치와 입력을 원소별로 곱해 더한 뒤 바이어스를 더합니다.", "multiply inputs and weights elementwise, sum, add the bias")),
-        Question("step", 5, ["step"], Same(), step_public, step_hidden,
+        Question(name="step", points=5, functions=["step"], compare=Same(),
+                 public_cases=step_public, hidden_cases=step_hidden,
                  hint=("z가 정확히 0일 때의 값을 확인하세요 (강의: y <= 0 이면 0).", "check z exactly 0: the lecture returns 0 when z <= 0")),
-        Question("perceptron", 10, ["perceptron"], Same(), perceptron_public, perceptron_hidden, inject=("weighted_sum", "step"),
+        Question(name="perceptron", points=10, functions=["perceptron"], compare=Same(),
+                 public_cases=perceptron_public, hidden_cases=perceptron_hidden, inject=("weighted_sum", "step"),
                  hint=("step(weighted_sum(x, w, b))", "step(weighted_sum(x, w, b))")),
-        Question("gates", 20, ["AND", "OR", "NAND"], Custom(gates_compare), gates_public, None, stand_ins=_stand_ins,
+        Question(name="gates", points=20, functions=["AND", "OR", "NAND"], compare=Custom(gates_compare),
+                 public_cases=gates_public, stand_ins=_stand_ins,
                  hint=("각 게이트는 perceptron을 호출하고 진리표를 만족해야 합니다.", "each gate calls perceptron and matches its truth table")),
-        Question("XOR", 20, ["XOR"], Custom(xor_compare), xor_public, xor_hidden, stand_ins=_stand_ins, static=xor_static,
+        Question(name="XOR", points=15, functions=["XOR"], compare=Custom(xor_compare),
+                 public_cases=xor_public, hidden_cases=xor_hidden, stand_ins=_stand_ins, static=xor_static,
                  expected=xor_expected,
                  hint=("게이트를 조합하세요: AND(NAND(x1, x2), OR(x1, x2)).", "compose the gates, e.g. AND(NAND(x1, x2), OR(x1, x2))")),
-        Question("train_perceptron", 35, ["train_perceptron"], Same(rtol=1e-9, atol=1e-12), train_public, train_hidden,
-                 inject=("perceptron",), timeout=20,
+        Question(name="train_perceptron", points=30, functions=["train_perceptron"],
+                 compare=Same(rtol=1e-9, atol=1e-12),
+                 public_cases=train_public, hidden_cases=train_hidden, inject=("perceptron",), timeout=20,
                  hint=("오류 수는 갱신 전에 셉니다. w는 0에서 시작하고 표본을 순서대로 방문합니다.",
                        "count errors before each update; start from zeros and visit samples in order")),
     ],

@@ -1,4 +1,5 @@
-"""Question spec, 02_xor_mlp: solving XOR with a multi-layer perceptron (100 points).
+"""Question spec, 02_xor_mlp: solving XOR with a multi-layer perceptron (90 points autograded;
+the written answers, graded by hand, make up the rest of the assignment's 100).
 
 Tolerances (float64 throughout; expected values come from solutions/02_xor_mlp.py):
 - step_fn, xor_table, count_parameters: exact (ints; dtype kind checked: an int array is expected,
@@ -15,7 +16,7 @@ accepted where the reference gives a 0-d array: the value and its dtype kind are
 import numpy as np
 
 from autograder.compare import PASS, Custom, Same, Verdict
-from autograder.spec import AssignmentSpec, B, Case, Question, call
+from autograder.spec import AssignmentSpec, Case, Question, builtin, call
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 SLIDES = {"W1": np.array([[-2.0, 2.0], [-2.0, 2.0]]), "b1": np.array([3.0, -1.0]),
@@ -24,7 +25,7 @@ SLIDES = {"W1": np.array([[-2.0, 2.0], [-2.0, 2.0]]), "b1": np.array([3.0, -1.0]
 
 def act(name):
     """A harness activation (probes.ACTIVATIONS), so these questions do not depend on the student's own."""
-    return B("activation", name=name)
+    return builtin("activation", name=name)
 
 
 def _zero_d(actual, expected):
@@ -195,25 +196,30 @@ def count_hidden(rng):
 SPEC = AssignmentSpec(
     name="02_xor_mlp",
     questions=[
-        Question("step_fn", 10, ["step_fn"], same_array(), step_public, step_hidden,
+        Question(name="step_fn", points=10, functions=["step_fn"], compare=same_array(),
+                 public_cases=step_public, hidden_cases=step_hidden,
                  hint=("z가 정확히 0이면 0입니다 (z <= 0 이면 0). 결과는 int 배열입니다 (.astype(int)).",
                        "z exactly 0 gives 0 (z <= 0 -> 0); return an int array (.astype(int))")),
-        Question("sigmoid", 15, ["sigmoid"], same_array(rtol=1e-9, atol=1e-14), sigmoid_public, sigmoid_hidden,
-                 no_warnings=True,
+        Question(name="sigmoid", points=15, functions=["sigmoid"], compare=same_array(rtol=1e-9, atol=1e-14),
+                 public_cases=sigmoid_public, hidden_cases=sigmoid_hidden, no_warnings=True,
                  hint=("z의 부호에 따라 식을 나누어 지수 함수에 0 이하의 값만 넣으세요. 결과는 float64 배열입니다.",
                        "split by the sign of z so that exp only sees values <= 0; return a float64 array")),
-        Question("layer_forward", 15, ["layer_forward"], Same(rtol=1e-9, atol=1e-12), layer_public, layer_hidden,
+        Question(name="layer_forward", points=15, functions=["layer_forward"], compare=Same(rtol=1e-9, atol=1e-12),
+                 public_cases=layer_public, hidden_cases=layer_hidden,
                  hint=("activation(X @ W + b): W의 열 j가 출력 노드 j의 가중치입니다. 바이어스를 더한 뒤 활성화 함수를 적용합니다.",
                        "activation(X @ W + b): column j of W feeds node j; add the bias before the activation")),
-        Question("mlp_forward", 20, ["mlp_forward"], Same(rtol=1e-9, atol=1e-12), mlp_public, mlp_hidden,
-                 inject=("layer_forward",),
+        Question(name="mlp_forward", points=15, functions=["mlp_forward"], compare=Same(rtol=1e-9, atol=1e-12),
+                 public_cases=mlp_public, hidden_cases=mlp_hidden, inject=("layer_forward",),
                  hint=("두 층 모두 인자로 받은 activation을 씁니다. (H, y)를 돌려주고 y의 shape은 (n,)입니다.",
                        "use the given activation in both layers; return (H, y) with y of shape (n,)")),
-        Question("xor_table", 15, ["xor_table"], Custom(xor_table_compare), xor_table_public, xor_table_hidden,
-                 inject=("mlp_forward", "step_fn", "layer_forward"), stand_ins=_mlp_stand_in, expected=xor_table_expected,
+        Question(name="xor_table", points=15, functions=["xor_table"], compare=Custom(xor_table_compare),
+                 public_cases=xor_table_public, hidden_cases=xor_table_hidden,
+                 inject=("mlp_forward", "step_fn", "layer_forward"), stand_ins=_mlp_stand_in,
+                 expected=xor_table_expected,
                  hint=("주어진 W1, b1, W2, b2, X_xor와 step_fn으로 mlp_forward를 실행해 y를 int 배열로 돌려주세요.",
                        "run mlp_forward on X_xor with the given W1, b1, W2, b2 and step_fn; return y as an int array")),
-        Question("count_parameters", 25, ["count_parameters"], Same(), count_public, count_hidden,
+        Question(name="count_parameters", points=20, functions=["count_parameters"], compare=Same(),
+                 public_cases=count_public, hidden_cases=count_hidden,
                  hint=("층마다 가중치 n_in * n_out 개와 바이어스 n_out 개: (n_in + 1) * n_out 을 더합니다. 파이썬 int를 돌려주세요.",
                        "each layer has n_in * n_out weights and n_out biases: sum (n_in + 1) * n_out; return an int")),
     ],

@@ -1,4 +1,5 @@
-"""Question spec, 03_backprop: backpropagation by hand, and activation functions (100 points).
+"""Question spec, 03_backprop: backpropagation by hand, and activation functions (90 points autograded;
+the written answers, graded by hand, make up the rest of the assignment's 100).
 
 Tolerances (float64 throughout; expected values come from solutions/03_backprop.py unless said):
 - sigmoid, activations, activation_grads: rtol 1e-9, atol 1e-14. Correct formulas written
@@ -29,74 +30,15 @@ Tolerances (float64 throughout; expected values come from solutions/03_backprop.
 """
 import numpy as np
 
-from autograder.compare import Custom, Gradients, Same
-from autograder.spec import C, AssignmentSpec, Case, Question, call, probe
+from autograder.compare import Custom
+from autograder.spec import AssignmentSpec, Case, Question, call, closure, probe, sibling
 
-X_XOR = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-T_XOR = np.array([[0], [1], [1], [0]], dtype=np.float64)
-
-
-def params0():
-    """The notebook's given initial weights (cell `given_xor`)."""
-    rng = np.random.default_rng(0)
-    return {"W1": rng.normal(0.0, 1.0, (2, 3)), "b1": np.zeros(3), "W2": rng.normal(0.0, 1.0, (3, 1)), "b2": np.zeros(1)}
-
-
-def random_params(rng, D, H, scale=1.0):
-    return {"W1": rng.normal(0.0, scale, (D, H)), "b1": rng.normal(0.0, scale, H),
-            "W2": rng.normal(0.0, scale, (H, 1)), "b2": rng.normal(0.0, scale, 1)}
-
-
-# ---- reference-time helpers ----------------------------------------------------------------
-# This spec is shipped to students (their local check reads it), so it holds no formula of the
-# assignment: the case generators and `expected` hooks below run only in `autograder reference`,
-# next to solutions/, and take the network's forward/backward from there.
-_SOLUTION = {}
-
-
-def _sol():
-    if not _SOLUTION:
-        from autograder import references  # noqa: PLC0415 - instructor side only
-        _SOLUTION.update(references.solution_namespace("03_backprop"))
-    return _SOLUTION
-
-
-def cache_of(X, p):
-    return _sol()["forward"](X, p)[1]
-
-
-def numerical_grads(X, t, params):
-    """Central differences in float64, Richardson-extrapolated to fourth order,
-    (4 D(h) - D(2h)) / 3 with h = 1e-3: error ~1e-13 where D(h) alone, h = 1e-5, has ~1e-10."""
-    ns = _sol()
-    p = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-    f = lambda: ns["loss"](ns["forward"](X, p)[0], t)  # noqa: E731
-    return {k: (4.0 * ns["numerical_gradient"](f, p[k], 1e-3) - ns["numerical_gradient"](f, p[k], 2e-3)) / 3.0
-            for k in p}
-
-
-def well_conditioned(X, t, p, smallest=1e-4, cancel=1e6):
-    """Every gradient entry is >= `smallest` and its sum over samples cancels by at most `cancel`
-    (per-sample gradients from the solution), so entrywise relative errors stay meaningful."""
-    backward = _sol()["backward"]
-    per_sample = [backward(t[n:n + 1], p, cache_of(X[n:n + 1], p)) for n in range(X.shape[0])]
-    for k in p:
-        terms = np.array([g[k] for g in per_sample])
-        total = np.abs(terms.sum(axis=0))
-        if np.any(total < smallest) or np.any(np.abs(terms).sum(axis=0) > cancel * total):
-            return False
-    return True
-
-
-def random_problem(rng, D, H, N, scale=1.0):
-    """A random network and batch whose gradient is well conditioned (see the module docstring)."""
-    for _ in range(1000):
-        X = rng.normal(size=(N, D))
-        t = rng.integers(0, 2, size=(N, 1)).astype(np.float64)
-        p = random_params(rng, D, H, scale)
-        if well_conditioned(X, t, p):
-            return X, t, p
-    raise RuntimeError("no well-conditioned random problem found")
+# The folder's other modules: problems.py (the XOR data, random networks, reference-time helpers),
+# checks.py (the comparisons and `expected` hooks).
+problems = sibling(__file__, "problems")
+checks = sibling(__file__, "checks")
+X_XOR, T_XOR, params0, random_params = problems.X_XOR, problems.T_XOR, problems.params0, problems.random_params
+cache_of, random_problem = problems.cache_of, problems.random_problem
 
 
 # ---- sigmoid ------------------------------------------------------------------------------------
@@ -174,9 +116,11 @@ def loss_hidden(rng):
 def _backward_case(name, X, t, p, public=True, cache_params=None):
     """backward(t, p, cache); the cache is forward's for `cache_params` when given (other weights
     than p): the contract's formulas then read h and y from the cache and W2 from p, which is what
-    backpropagation does and what a gradient recomputed from p (finite differences) does not."""
+    backpropagation does and what a gradient recomputed from p (finite differences) does not, so
+    such a case checks the formulas only (aspect "formulas": no numerical gradient to compare)."""
     cache = cache_of(X, p if cache_params is None else cache_params)
-    return Case(name, probe("backward", t, p, {k: cache[k] for k in ("X", "h", "y")}), public=public)
+    return Case(name, probe("backward", t, p, {k: cache[k] for k in ("X", "h", "y")}), public=public,
+                aspect=None if cache_params is None else "formulas")
 
 
 FROM_CACHE = "cache from other weights"
@@ -201,25 +145,14 @@ def backward_hidden(rng):
     return out
 
 
-def backward_expected(case, value, ns):
-    if case.name.startswith(FROM_CACHE):
-        return {"reference": value, "numerical": None}  # no loss of p has this gradient: the formulas decide
-    t, params, cache = (a["value"] for a in case.call["args"])
-    num = numerical_grads(cache["X"], t, params)
-    verdict = Gradients(max_rel_reference=1e-9, max_rel_numerical=1e-9)(value, {"reference": value, "numerical": num})
-    if not verdict.ok:
-        raise RuntimeError(f"backward case {case.name!r} is not well conditioned: {verdict}")
-    return {"reference": value, "numerical": num}
-
-
 # ---- numerical_gradient -------------------------------------------------------------------------
 def _sin_case(name, x, c, h=None, public=True):
     kwargs = {} if h is None else {"h": h}
-    return Case(name, call("numerical_gradient", C("weighted_sin", over=1, c=c), x, **kwargs), public=public)
+    return Case(name, call("numerical_gradient", closure("weighted_sin", over=1, c=c), x, **kwargs), public=public)
 
 
 def _mlp_case(name, which, X, t, p, public=True):
-    return Case(name, call("numerical_gradient", C("mlp_loss", over=1, which=which, X=X, t=t, params=p),
+    return Case(name, call("numerical_gradient", closure("mlp_loss", over=1, which=which, X=X, t=t, params=p),
                            np.array(p[which])), public=public)
 
 
@@ -242,24 +175,6 @@ def ngrad_hidden(rng):
     for which in ("W1", "b1", "W2", "b2"):
         out.append(_mlp_case(f"random network's loss, x = params['{which}']", which, X, t, p, public=False))
     return out
-
-
-def ngrad_expected(case, value, ns):
-    closure, x = case.call["args"][0], case.call["args"][1]["value"]
-    params = closure["params"]
-    if closure["closure"] == "weighted_sin":
-        h = case.call["kwargs"]["h"]["value"] if "h" in case.call["kwargs"] else 1e-5
-        expected = params["c"] * np.cos(x) * (np.sin(h) / h) + x
-    else:
-        X, t, p = params["X"], params["t"], params["params"]
-        _, cache = ns["forward"](X, p)
-        expected = ns["backward"](t, p, cache)[params["which"]]
-    if not NGRAD_COMPARE(value, expected).ok or np.max(np.abs(value - expected)) > 1e-9:
-        raise RuntimeError(f"the solution's central differences are too far from the exact value on {case.name!r}")
-    return expected
-
-
-NGRAD_COMPARE = Same(rtol=1e-7, atol=1e-8)
 
 
 # ---- sgd_update ---------------------------------------------------------------------------------
@@ -294,17 +209,9 @@ def train_hidden(rng):
     out.append(Case("XOR, params0, default lr, 300 epochs", call("train", X_XOR, T_XOR, params0(), epochs=300),
                     public=False))
     out.append(Case("default arguments lr = 0.5, epochs = 5000",
-                    probe("defaults", fn="train", args=[X_XOR, T_XOR, params0()], kwargs={"epochs": 1}), public=False))
+                    probe("defaults", fn="train", args=[X_XOR, T_XOR, params0()], kwargs={"epochs": 1}), public=False,
+                    aspect="defaults"))
     return out
-
-
-def train_compare(actual, expected, case):
-    if case["call"].get("probe") == "defaults":
-        return Same(exact_keys=False)(actual, expected, case)
-    return TRAIN_SAME(actual, expected, case)
-
-
-TRAIN_SAME = Same(rtol=1e-7, atol=1e-10)
 
 
 # ---- activations and their derivatives ----------------------------------------------------------
@@ -371,48 +278,55 @@ def grads_hidden(rng):
     return _cases(GRADS, rng)[1]
 
 
-FLOATS = Same(rtol=1e-9, atol=1e-12)
-ELEMENTWISE = Same(rtol=1e-9, atol=1e-14)
-
 SPEC = AssignmentSpec(
     name="03_backprop",
     questions=[
-        Question("sigmoid", 5, ["sigmoid"], ELEMENTWISE, sigmoid_public, sigmoid_hidden, no_warnings=True,
+        Question(name="sigmoid", points=5, functions=["sigmoid"], compare=checks.ELEMENTWISE,
+                 public_cases=sigmoid_public, hidden_cases=sigmoid_hidden, no_warnings=True,
                  hint=("z의 부호에 따라 식을 나누거나 np.logaddexp를 쓰면 |z| = 1000에서도 경고가 없습니다.",
                        "split by the sign of z, or use np.logaddexp, so that |z| = 1000 gives no warning")),
-        Question("sigmoid_grad_from_output", 5, ["sigmoid_grad_from_output"], FLOATS, sgrad_public, sgrad_hidden,
-                 inject=("sigmoid",),
+        Question(name="sigmoid_grad_from_output", points=5, functions=["sigmoid_grad_from_output"],
+                 compare=checks.FLOATS,
+                 public_cases=sgrad_public, hidden_cases=sgrad_hidden, inject=("sigmoid",),
                  hint=("입력은 z가 아니라 시그모이드의 출력 y입니다: y * (1 - y).",
                        "the input is the sigmoid's output y, not z: y * (1 - y)")),
-        Question("forward", 10, ["forward"], Same(rtol=1e-9, atol=1e-12, exact_keys=False), forward_public,
-                 forward_hidden, inject=("sigmoid",),
+        Question(name="forward", points=10, functions=["forward"], compare=checks.FORWARD,
+                 public_cases=forward_public, hidden_cases=forward_hidden, inject=("sigmoid",),
                  hint=("h = sigmoid(X @ W1 + b1), y = sigmoid(h @ W2 + b2); (y, cache)를 돌려주고 cache에 'X', 'h', 'y'를 넣으세요.",
                        "h = sigmoid(X @ W1 + b1), y = sigmoid(h @ W2 + b2); return (y, cache) with 'X', 'h', 'y' in cache")),
-        Question("loss", 5, ["loss"], FLOATS, loss_public, loss_hidden,
+        Question(name="loss", points=5, functions=["loss"], compare=checks.FLOATS,
+                 public_cases=loss_public, hidden_cases=loss_hidden,
                  hint=("평균이 아니라 합입니다: 0.5 * sum((y - t) ** 2). 파이썬 float를 돌려주세요.",
                        "a sum, not a mean: 0.5 * sum((y - t) ** 2), returned as a float")),
-        Question("backward", 20, ["backward"], Gradients(max_rel_reference=1e-7, max_rel_numerical=1e-6),
-                 backward_public, backward_hidden, inject=("sigmoid", "sigmoid_grad_from_output"),
-                 expected=backward_expected,
+        Question(name="backward", points=20, functions=["backward"], compare=checks.BACKWARD,
+                 public_cases=backward_public, hidden_cases=backward_hidden,
+                 inject=("sigmoid", "sigmoid_grad_from_output"), expected=checks.backward_expected,
                  hint=("정리 표의 식대로: 샘플에 대해 더하기만 하고(N으로 나누지 않음), 기울기의 모양은 파라미터의 모양과 같습니다.",
                        "follow the summary table: sum over samples (no division by N); each gradient has its parameter's shape")),
-        Question("numerical_gradient", 10, ["numerical_gradient"], NGRAD_COMPARE, ngrad_public, ngrad_hidden,
-                 expected=ngrad_expected,
+        Question(name="numerical_gradient", points=10, functions=["numerical_gradient"], compare=checks.NGRAD_COMPARE,
+                 public_cases=ngrad_public, hidden_cases=ngrad_hidden, expected=checks.ngrad_expected,
                  hint=("중앙 차분 (f(x+h) - f(x-h)) / (2h)을 원소마다 계산하고, 저장해 둔 원래 값을 다시 대입하세요.",
                        "central differences (f(x+h) - f(x-h)) / (2h) per entry; restore each entry by assigning its saved value")),
-        Question("sgd_update", 5, ["sgd_update"], FLOATS, sgd_public, sgd_hidden,
+        Question(name="sgd_update", points=5, functions=["sgd_update"], compare=checks.FLOATS,
+                 public_cases=sgd_public, hidden_cases=sgd_hidden,
                  hint=("params[k] - lr * grads[k]로 새 딕셔너리를 만드세요. params를 제자리에서 바꾸면 안 됩니다.",
                        "build a new dict of params[k] - lr * grads[k]; do not change params in place")),
-        Question("train", 10, ["train"], Custom(train_compare), train_public, train_hidden,
-                 inject=("forward", "loss", "backward", "sgd_update", "sigmoid", "sigmoid_grad_from_output"), timeout=30,
+        Question(name="train", points=10, functions=["train"], compare=Custom(checks.train_compare),
+                 public_cases=train_public, hidden_cases=train_hidden,
+                 inject=("forward", "loss", "backward", "sgd_update", "sigmoid", "sigmoid_grad_from_output"),
+                 timeout=30,
                  hint=("에폭마다 forward, loss 기록(수정 전), backward, sgd_update 순서입니다. 인자로 받은 params는 바꾸지 마세요.",
                        "each epoch: forward, record the loss (before the update), backward, sgd_update; do not change the given params")),
-        Question("activations", 15, ["tanh", "relu", "leaky_relu", "elu", "softplus", "softmax"], ELEMENTWISE,
-                 activations_public, activations_hidden, no_warnings=True, inject=("sigmoid",),
+        Question(name="activations", points=10,
+                 functions=["tanh", "relu", "leaky_relu", "elu", "softplus", "softmax"], compare=checks.ELEMENTWISE,
+                 public_cases=activations_public, hidden_cases=activations_hidden, no_warnings=True,
+                 inject=("sigmoid",),
                  hint=("|z| = 1000에서 경고가 없어야 합니다: ELU는 np.minimum(z, 0)을 지수 함수에 넣고, softmax는 마지막 축의 최댓값을 빼세요.",
                        "no warning at |z| = 1000: ELU takes exp of np.minimum(z, 0); softmax subtracts the max of the last axis")),
-        Question("activation_grads", 15, ["tanh_grad", "relu_grad", "leaky_relu_grad", "elu_grad", "softplus_grad"],
-                 ELEMENTWISE, grads_public, grads_hidden, no_warnings=True,
+        Question(name="activation_grads", points=10,
+                 functions=["tanh_grad", "relu_grad", "leaky_relu_grad", "elu_grad", "softplus_grad"],
+                 compare=checks.ELEMENTWISE,
+                 public_cases=grads_public, hidden_cases=grads_hidden, no_warnings=True,
                  inject=("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus"),
                  hint=("z <= 0에서 relu_grad는 0, leaky_relu_grad는 a, elu_grad는 alpha * exp(z)입니다. 결과는 float64 배열입니다.",
                        "for z <= 0: relu_grad 0, leaky_relu_grad a, elu_grad alpha * exp(z); return float64 arrays")),

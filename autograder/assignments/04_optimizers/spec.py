@@ -1,4 +1,5 @@
-"""Question spec, 04_optimizers: the lecture's update rules and minimize (100 points).
+"""Question spec, 04_optimizers: the lecture's update rules and minimize (90 points autograded;
+the written answers, graded by hand, make up the rest of the assignment's 100).
 
 Every rule has the contract update(w, grad_fn, config=None) -> (w_next, config). A case either
 calls the rule once with config=None (so the grader's input check sees whether `w` was changed
@@ -30,8 +31,7 @@ import numpy as np
 
 from autograder.child import wire, worker
 from autograder.compare import PASS, Custom, Same, Verdict
-from autograder.spec import AssignmentSpec, B, Case, Question, encode_call, probe
-from autograder.spec import call
+from autograder.spec import AssignmentSpec, Case, Question, builtin, call, encode_call, probe
 
 RTOL = 1e-10
 ATOL = 1e-14
@@ -83,12 +83,18 @@ ROSENBROCK_LR = {"sgd": 5e-4, "momentum": 2e-4, "nesterov": 2e-4, "adagrad": 0.0
 
 
 def _grad(A, b=None):
-    params = {"A": A} if b is None else {"A": A, "b": b}
-    return {"builtin": "quadratic_grad", "params": params}
+    return builtin("quadratic_grad", A=A) if b is None else builtin("quadratic_grad", A=A, b=b)
 
 
-def _iterate(rule, w0, grad, config, steps):
-    return probe("iterate", rule=rule, w0=w0, grad=grad, config=config, steps=steps)
+# A rule's case compares one call (aspect "one step") or the chain of calls the probe "iterate"
+# makes (aspect "steps"): see the module docstring and _compare_one.
+def _one_step(name, rule, w, grad, public=True):
+    return Case(name, call(rule, w, grad, None), public=public, aspect="one step")
+
+
+def _steps(name, rule, w0, grad, config, steps, public=True):
+    return Case(name, probe("iterate", rule=rule, w0=w0, grad=grad, config=config, steps=steps), public=public,
+                aspect="steps")
 
 
 def _random_config(rule, rng, shape):
@@ -113,19 +119,16 @@ def _random_config(rule, rng, shape):
 def rule_public(rule):
     def cases():
         out = [
-            Case("one step, config=None, bowl A=[1, 25], w=[-1.5, 0.8]",
-                 call(rule, W_START, B("quadratic_grad", A=BOWL), None)),
-            Case("one step, config=None, w=[2e-4, -0.8] (a nearly flat direction)",
-                 call(rule, W_FLAT, B("quadratic_grad", A=BOWL), None)),
-            Case("3 steps from config=None, each with the config returned before",
-                 _iterate(rule, W_START, _grad(BOWL), None, 3)),
-            Case("2 steps from {'learning_rate': %g} (other defaults filled)" % PARTIAL[rule],
-                 _iterate(rule, W_START, _grad(BOWL), {"learning_rate": PARTIAL[rule]}, 2)),
+            _one_step("one step, config=None, bowl A=[1, 25], w=[-1.5, 0.8]", rule, W_START, _grad(BOWL)),
+            _one_step("one step, config=None, w=[2e-4, -0.8] (a nearly flat direction)", rule, W_FLAT, _grad(BOWL)),
+            _steps("3 steps from config=None, each with the config returned before", rule, W_START, _grad(BOWL),
+                   None, 3),
+            _steps("2 steps from {'learning_rate': %g} (other defaults filled)" % PARTIAL[rule], rule, W_START,
+                   _grad(BOWL), {"learning_rate": PARTIAL[rule]}, 2),
         ]
         cfg = EXPLICIT[rule]
         label = ", ".join(f"{k}={v.tolist() if isinstance(v, np.ndarray) else v}" for k, v in cfg.items())
-        out.append(Case(f"2 steps from an explicit config ({label})",
-                        _iterate(rule, W_START, _grad(BOWL), dict(cfg), 2)))
+        out.append(_steps(f"2 steps from an explicit config ({label})", rule, W_START, _grad(BOWL), dict(cfg), 2))
         return out
     return cases
 
@@ -136,29 +139,28 @@ def rule_hidden(rule):
         for d in (3, 6):
             w0 = rng.normal(size=d)
             A, b = rng.uniform(0.5, 8.0, size=d), rng.normal(size=d)
-            out.append(Case(f"random bowl d={d}, random config and state, 4 steps",
-                            _iterate(rule, w0, _grad(A, b), _random_config(rule, rng, d), 4), public=False))
+            out.append(_steps(f"random bowl d={d}, random config and state, 4 steps", rule, w0, _grad(A, b),
+                              _random_config(rule, rng, d), 4, public=False))
         M = rng.normal(size=(4, 4))
         A = M @ M.T + 0.5 * np.eye(4)
-        out.append(Case("full quadratic (SPD matrix) d=4, config=None, 3 steps",
-                        _iterate(rule, rng.normal(size=4), _grad(A, rng.normal(size=4)), None, 3), public=False))
-        out.append(Case("Rosenbrock from (-1.2, 1), 4 steps",
-                        _iterate(rule, np.array([-1.2, 1.0]), {"builtin": "rosenbrock_grad", "params": {}},
-                                 {"learning_rate": ROSENBROCK_LR[rule]}, 4), public=False))
+        out.append(_steps("full quadratic (SPD matrix) d=4, config=None, 3 steps", rule, rng.normal(size=4),
+                          _grad(A, rng.normal(size=4)), None, 3, public=False))
+        out.append(_steps("Rosenbrock from (-1.2, 1), 4 steps", rule, np.array([-1.2, 1.0]), builtin("rosenbrock_grad"),
+                          {"learning_rate": ROSENBROCK_LR[rule]}, 4, public=False))
         # A weight matrix: w of shape (2, 3); the gradient is A @ w - b with A 2x2 SPD.
         M = rng.normal(size=(2, 2))
         A, b = M @ M.T + np.eye(2), rng.normal(size=(2, 3))
-        out.append(Case("w of shape (2, 3), config=None, one step",
-                        call(rule, rng.normal(size=(2, 3)), B("quadratic_grad", A=A, b=b), None), public=False))
+        out.append(_one_step("w of shape (2, 3), config=None, one step", rule, rng.normal(size=(2, 3)), _grad(A, b),
+                             public=False))
         w_flat = rng.choice([-1.0, 1.0], size=3) * 10 ** rng.uniform(-4.5, -3, size=3)
-        out.append(Case("tiny gradients (|g| ~ 1e-4), config=None, 2 steps",
-                        _iterate(rule, w_flat, _grad([1.0, 1.0, 1.0]), None, 2), public=False))
+        out.append(_steps("tiny gradients (|g| ~ 1e-4), config=None, 2 steps", rule, w_flat, _grad([1.0, 1.0, 1.0]),
+                          None, 2, public=False))
         if rule != "sgd":
             big = dict(EXPLICIT[rule])
             if rule == "adam":
                 big["t"] = 57
-            out.append(Case("explicit state, other bowl, 3 steps",
-                            _iterate(rule, np.array([0.7, -0.4]), _grad([3.0, 0.5]), big, 3), public=False))
+            out.append(_steps("explicit state, other bowl, 3 steps", rule, np.array([0.7, -0.4]), _grad([3.0, 0.5]),
+                              big, 3, public=False))
         return out
     return cases
 
@@ -182,7 +184,7 @@ def _both_velocity_signs(case, value, ns):
     """Expected outcomes in both conventions: the solution's, and the solution's run on the case with
     the given velocity read as -m and every stored velocity negated (v = -m, w <- w - v)."""
     alt = copy.deepcopy(case.call)
-    if alt.get("probe"):
+    if case.aspect == "steps":   # the probe "iterate": the config is its parameter, not the rule's argument
         alt["params"]["config"] = _flip(alt["params"].get("config"))
     else:
         alt["args"][2] = {"value": _flip(alt["args"][2]["value"])}
@@ -203,7 +205,7 @@ def _compare_step(actual_w, actual_config, expected, where, public):
 
 def _compare_one(actual, expected, case):
     public = bool(case.get("public"))
-    if case["call"].get("probe") == "iterate":
+    if case["aspect"] == "steps":
         if not isinstance(actual, list):
             return Verdict.fail("type", where="steps", actual=_type_label(actual), expected="a list of steps")
         if len(actual) != len(expected):
@@ -238,7 +240,7 @@ def rule_compare(actual, expected, case):
 # ---- minimize ----------------------------------------------------------------------------------
 
 def minimize_public():
-    rule, grad = B("decaying_rule", learning_rate=0.1), B("quadratic_grad", A=[1.0, 4.0])
+    rule, grad = builtin("decaying_rule", learning_rate=0.1), builtin("quadratic_grad", A=[1.0, 4.0])
     return [
         Case("5 steps, bowl A=[1, 4], w0=[-1.5, 0.8], config=None",
              call("minimize", rule, grad, W_START, 5, None)),
@@ -252,17 +254,18 @@ def minimize_hidden(rng):
     d = 5
     A = rng.uniform(0.5, 4.0, size=d)
     return [
-        Case("random bowl d=5, 7 steps", call("minimize", B("decaying_rule", learning_rate=0.2),
-                                              B("quadratic_grad", A=A, b=rng.normal(size=d)),
-                                              rng.normal(size=d), 7, None), public=False),
-        Case("w0 given as a list of ints, 3 steps", call("minimize", B("decaying_rule", learning_rate=0.1),
-                                                         B("quadratic_grad", A=[1.0, 2.0, 0.5]), [2, -1, 3], 3, None),
-             public=False),
-        Case("Rosenbrock, 10 steps", call("minimize", B("decaying_rule", learning_rate=1e-3), B("rosenbrock_grad"),
-                                          np.array([-1.2, 1.0]), 10, None), public=False),
+        Case("random bowl d=5, 7 steps",
+             call("minimize", builtin("decaying_rule", learning_rate=0.2),
+                  builtin("quadratic_grad", A=A, b=rng.normal(size=d)), rng.normal(size=d), 7, None), public=False),
+        Case("w0 given as a list of ints, 3 steps",
+             call("minimize", builtin("decaying_rule", learning_rate=0.1),
+                  builtin("quadratic_grad", A=[1.0, 2.0, 0.5]), [2, -1, 3], 3, None), public=False),
+        Case("Rosenbrock, 10 steps",
+             call("minimize", builtin("decaying_rule", learning_rate=1e-3), builtin("rosenbrock_grad"),
+                  np.array([-1.2, 1.0]), 10, None), public=False),
         Case("steps=0 on a random point, config={'k': 2}",
-             call("minimize", B("decaying_rule", learning_rate=0.1), B("quadratic_grad", A=A), rng.normal(size=d), 0,
-                  {"k": 2}), public=False),
+             call("minimize", builtin("decaying_rule", learning_rate=0.1), builtin("quadratic_grad", A=A),
+                  rng.normal(size=d), 0, {"k": 2}), public=False),
     ]
 
 
@@ -282,19 +285,20 @@ HINTS = {
     "minimize": ("path[0]은 w0 (float64), 각 호출이 돌려준 config를 다음 호출에 넘기고, path는 (steps+1, n) 배열입니다.",
                  "path[0] is w0 (float64); pass each returned config to the next call; path is a (steps+1, n) array"),
 }
-POINTS = {"sgd": 10, "momentum": 15, "nesterov": 15, "adagrad": 15, "rmsprop": 15, "adam": 20}
+POINTS = {"sgd": 10, "momentum": 15, "nesterov": 15, "adagrad": 15, "rmsprop": 15, "adam": 15}
 
 
 def _rule_question(rule):
-    return Question(rule, POINTS[rule], [rule], Custom(rule_compare), rule_public(rule), rule_hidden(rule),
-                    expected=_both_velocity_signs if rule in ("momentum", "nesterov") else None,
-                    hint=HINTS[rule])
+    return Question(name=rule, points=POINTS[rule], functions=[rule], compare=Custom(rule_compare),
+                    public_cases=rule_public(rule), hidden_cases=rule_hidden(rule),
+                    expected=_both_velocity_signs if rule in ("momentum", "nesterov") else None, hint=HINTS[rule])
 
 
 SPEC = AssignmentSpec(
     name="04_optimizers",
     questions=[_rule_question(rule) for rule in RULES] + [
-        Question("minimize", 10, ["minimize"], SAME, minimize_public, minimize_hidden, hint=HINTS["minimize"]),
+        Question(name="minimize", points=5, functions=["minimize"], compare=SAME,
+                 public_cases=minimize_public, hidden_cases=minimize_hidden, hint=HINTS["minimize"]),
     ],
     hidden_seed=404,
 )

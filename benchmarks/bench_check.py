@@ -1,0 +1,74 @@
+"""How long a student waits for a check, in one run: the whole `autograder check` of 03 against one
+Keras question's `check` of 05 (the command line starts a cold sandbox each time), and the check
+cells of the 05 notebook executed in one Jupyter kernel (nbclient), where the Keras checks share
+the kernel's warm sandbox.
+
+    python benchmarks/bench_check.py [--repeat 3] [--question train_model]
+
+Prints the median of each command and the ratio to 03's whole check, then each check cell's time
+in the kernel (the first Keras check waits for the warm sandbox; the later ones reuse it).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+sys.path.insert(0, ROOT)
+
+
+def _timed(cmd):
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    return seconds
+
+
+def _kernel_checks(notebook):
+    """Each code cell's wall time when the notebook runs top to bottom in one kernel."""
+    from nbclient import NotebookClient
+    from autograder.submission import import_nbformat
+    nb = import_nbformat().read(notebook, as_version=4)
+    client = NotebookClient(nb, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": os.path.dirname(notebook)}})
+    times = []
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            started = time.perf_counter()
+            client.execute_cell(cell, i)
+            last = cell.source.strip().splitlines()[-1] if cell.source.strip() else ""
+            times.append((last, time.perf_counter() - started))
+    return times
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--question", default="train_model")
+    ap.add_argument("--skip-kernel", action="store_true")
+    args = ap.parse_args()
+    cli = os.path.join(BIN, "autograder")
+    whole_03 = [_timed([cli, "check", "samples/03_backprop/alice.ipynb"]) for _ in range(args.repeat)]
+    one_05 = [_timed([cli, "check", "samples/05_keras_tanh/alice.ipynb", "-q", args.question])
+              for _ in range(args.repeat)]
+    base = statistics.median(whole_03)
+    print(f"autograder check 03 (whole)          : median {base:6.2f} s of {args.repeat}")
+    print(f"autograder check 05 -q {args.question:<14}: median {statistics.median(one_05):6.2f} s "
+          f"({statistics.median(one_05) / base:.1f}x 03's whole check)")
+    if args.skip_kernel:
+        return
+    print("05's notebook in one kernel (nbclient), check cells:")
+    for last, seconds in _kernel_checks(os.path.join(ROOT, "samples", "05_keras_tanh", "alice.ipynb")):
+        if last.startswith("check("):
+            print(f"  {last:<40} {seconds:6.2f} s ({seconds / base:.1f}x 03's whole check)")
+
+
+if __name__ == "__main__":
+    main()
