@@ -52,8 +52,10 @@ def _config(config, sandbox_mode, lang):
     return config, (lang or config.lang)
 
 
-def sandbox_setup(spec, config, timeout=None, warm=False):
-    """The SandboxSetup of an assignment's sandboxes under this configuration, and a note (or None)."""
+def sandbox_setup(spec, config, timeout=None, warm=False, cells=None):
+    """The SandboxSetup of an assignment's sandboxes under this configuration, and a note (or None).
+    cells: the submission's, when known: modules of spec.preload_if_imported that they import are
+    preloaded too (a warm sandbox of that kind)."""
     limits = config.with_limits(**spec.limits).limits
     if timeout:
         limits = replace(limits, question_seconds=float(timeout))
@@ -61,7 +63,8 @@ def sandbox_setup(spec, config, timeout=None, warm=False):
     sandboxed = sandbox.uses_bwrap(config)
     setup = sandbox.SandboxSetup(
         assignment=spec.name, data_files=tuple(sorted((n, specmod.resource_path(r)) for n, r in spec.data_files.items())),
-        preload=tuple(spec.preload), env=tuple(sorted(env.items())), sandboxed=sandboxed,
+        preload=tuple(spec.preload) + tuple(specmod.imported_modules(cells or [], spec.preload_if_imported)),
+        env=tuple(sorted(env.items())), sandboxed=sandboxed,
         student_uid=config.student_uid, limits=limits)
     if warm and spec.warmup and sandboxed and config.warm_pool:
         cache = sandbox.compile_cache(setup, [specmod.encode_call(c) for c in spec.warmup])
@@ -160,13 +163,14 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
     assignment = sub.assignment
     notes = [i18n.t(key, lang, **params) for key, params in sub.notes]
     selected = [q for q in spec.questions if not questions or q.name in questions]
-    if early and early[0] == assignment:
+    heavy = specmod.imported_modules(sub.cells, spec.preload_if_imported)
+    if early and early[0] == assignment and not heavy:
         _, session, env, env_note = early
         session.cells = list(sub.cells)
     else:
         if early:
             early[1].close()
-        setup, env, env_note = sandbox_setup(spec, config, timeout, warm)
+        setup, env, env_note = sandbox_setup(spec, config, timeout, warm, cells=sub.cells)
         session = sandbox.Session(sub.cells, setup, pool=sandbox.POOL if config.warm_pool else None)
     if env_note:
         notes.append(env_note)
@@ -252,9 +256,10 @@ def failed_result(assignment, student, message, started, questions=None, status=
 
 
 def prepare_run(assignment, jobs, config=None, timeout=None, warm=False):
-    """Before a class is graded: start `jobs` warm sandboxes, and import nbformat's validator, in the
-    background, so that both overlap with collecting the submissions (and nbgrader's gradebook).
-    Nothing here is needed for correctness: a sandbox that did not start is started again later."""
+    """Before a class is graded: start `jobs` warm sandboxes (their processes now, in this thread, so
+    that the first submissions take them instead of starting their own; their libraries load in the
+    background), and import nbformat's validator in the background. Nothing here is needed for
+    correctness: a sandbox that did not start is started again when it is needed."""
     import threading
 
     def start():
@@ -273,7 +278,7 @@ def prepare_run(assignment, jobs, config=None, timeout=None, warm=False):
         except Exception:  # noqa: BLE001
             pass
 
-    threads = [threading.Thread(target=f, name=f"prepare-{f.__name__}", daemon=True) for f in (start, imports)]
-    for t in threads:
-        t.start()
-    return threads
+    thread = threading.Thread(target=imports, name="prepare-imports", daemon=True)
+    thread.start()
+    start()
+    return thread

@@ -16,6 +16,7 @@ for `nbgrader release_feedback`.
 import datetime
 import html
 import importlib
+import importlib.util
 import os
 import queue
 import shutil
@@ -71,6 +72,7 @@ def config_values(course_root):
 
 
 def gradebook(course_root):
+    gradebook_api_only()
     from nbgrader.api import Gradebook
     db_url, course_id = config_values(course_root)
     return Gradebook(db_url, course_id=course_id)
@@ -279,9 +281,28 @@ def submissions(course_root, assignment):
     return found
 
 
+def gradebook_api_only():
+    """Let `import nbgrader.api` / `nbgrader.utils` run without nbgrader's package __init__, which
+    only registers its Jupyter server extensions (tornado handlers, jupyter_server: 0.3-0.4 s of
+    CPU that the gradebook never uses). Nothing changes where nbgrader is imported already."""
+    if "nbgrader" in sys.modules:
+        return False
+    found = importlib.util.find_spec("nbgrader")
+    if found is None or not found.submodule_search_locations:
+        return False
+    import types
+    package = types.ModuleType("nbgrader", "nbgrader's modules, imported without its server extensions")
+    package.__path__ = list(found.submodule_search_locations)
+    package.__file__, package.__package__, package.__spec__ = found.origin, "nbgrader", found
+    sys.modules["nbgrader"] = package
+    return True
+
+
 def _import_in_background(*modules):
     """Import what the end of the run needs (nbgrader's gradebook API, nbconvert for the feedback:
     seconds of imports) while the sandboxes grade, instead of after them."""
+    gradebook_api_only()
+
     def run():
         for name in modules:
             try:
@@ -292,29 +313,49 @@ def _import_in_background(*modules):
 
 
 class GradebookWriter:
-    """Records results in nbgrader's gradebook and writes their HTML feedback from one thread of its
-    own (the gradebook's database session is used by that thread only), while the sandboxes go on
-    grading: the run does not end with a queue of gradebook writes. One student's failure (a
-    gradebook error, a feedback folder that cannot be written) is that student's alone: it is kept
+    """Records results in nbgrader's gradebook and writes their HTML feedback while the sandboxes go
+    on grading, so that the run does not end with a queue of gradebook writes. One student's failure
+    (a gradebook error, a feedback folder that cannot be written) is that student's alone: it is kept
     in `errors` with its reason and the others are recorded; `notes` holds what was recorded with a
-    caveat (a bad timestamp.txt). Only a gradebook that cannot be opened at all stops the writer."""
+    caveat (a bad timestamp.txt). Only a gradebook that cannot be opened at all stops the writer.
 
-    _DONE = object()
+    Where the system can fork, the writer is a process of its own, forked when it is made (before
+    the run starts its threads): nbgrader's API, SQLAlchemy and the records (about a second of CPU
+    for a class of 8) then run beside the grading instead of taking turns with it for this process's
+    interpreter lock. Results travel to it as their JSON (plain data); what it recorded, the errors
+    and notes come back the same way when it is closed. Elsewhere (or forked=False) it is a thread."""
 
-    def __init__(self, course_root, assignment, lang="en"):
+    _DONE = None
+
+    def __init__(self, course_root, assignment, lang="en", forked=None):
         self.root, self.assignment, self.lang = course_root, assignment, lang
         self.recorded = set()
         self.errors = {}     # student -> reason: not (wholly) recorded
         self.notes = {}      # student -> [caveats]
         self.error = None
+        self._proc = None
+        if forked is None:
+            forked = hasattr(os, "fork") and sys.platform.startswith("linux")
+        if forked:
+            try:
+                import multiprocessing
+                ctx = multiprocessing.get_context("fork")
+                self._queue, self._answer = ctx.Queue(), ctx.Queue()
+                self._proc = ctx.Process(target=self._child, name="gradebook-writer", daemon=True)
+                self._proc.start()
+                return
+            except (OSError, ValueError, ImportError):
+                self._proc = None
         self._queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="gradebook-writer", daemon=True)
         self._thread.start()
 
     def put(self, result):
-        self._queue.put(SubmissionResult.from_json(result))
+        self._queue.put(SubmissionResult.from_json(result).as_json() if self._proc is not None
+                        else SubmissionResult.from_json(result))
 
     def _one(self, gb, result):
+        result = SubmissionResult.from_json(result)
         student = str(result.student)
         if student in self.recorded:
             return
@@ -345,10 +386,34 @@ class GradebookWriter:
         except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread by close()
             self.error = exc
 
+    def _child(self):
+        """The forked writer: the same loop, then what it did, as plain data, for close()."""
+        self._run()
+        error = None if self.error is None else (type(self.error).__name__, str(self.error)[:2000])
+        self._answer.put({"recorded": sorted(self.recorded), "errors": dict(self.errors),
+                          "notes": {k: list(v) for k, v in self.notes.items()}, "error": error})
+        self._answer.close()
+        self._answer.join_thread()
+
     def close(self):
         """Wait until everything put is recorded; raise what stopped the writer, if anything."""
         self._queue.put(self._DONE)
-        self._thread.join()
+        if self._proc is None:
+            self._thread.join()
+        else:
+            answer = None
+            while answer is None:
+                try:
+                    answer = self._answer.get(timeout=1.0)
+                except queue.Empty:
+                    if not self._proc.is_alive():
+                        answer = {"error": ("GradebookWriterDied", f"the gradebook writer ended ({self._proc.exitcode})")}
+            self._proc.join(timeout=30)
+            self.recorded = set(answer.get("recorded", []))
+            self.errors = dict(answer.get("errors", {}))
+            self.notes = {k: list(v) for k, v in answer.get("notes", {}).items()}
+            if answer.get("error"):
+                self.error = RuntimeError(": ".join(answer["error"]))
         if self.error is not None:
             raise self.error
 
@@ -358,27 +423,28 @@ def grade_course(assignment, course_root, out_dir=None, jobs=None, timeout=None,
     """Grade submitted/<student>/<assignment>/ like `grade` (by content: only what changed, unless
     force), then record every current result in the gradebook and write its HTML feedback."""
     from . import grading
-    _import_in_background("nbgrader.api", "nbgrader.utils")
     _tools_on_path()
     root = os.path.abspath(course_root)
     if not os.path.isdir(root):
         print(f"autograder grade: error: no nbgrader course at {root}", file=sys.stderr)
         return 2
-    out_dir = out_dir or os.path.join(root, "autograder", assignment)
-    subs = submissions(root, assignment)
-    if not subs:
-        print(f"no submissions in {os.path.join(root, 'submitted', '<student>', assignment)}", file=sys.stderr)
-    if scheduler:
-        from . import cluster
-        grade_one = cluster.remote_grader(scheduler, assignment, timeout, lang)
-    else:
-        grade_one = lambda student, path, fingerprint: grading.grade_file(  # noqa: E731
-            path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
-            student=student, warm=len(subs) > 1, fingerprint=fingerprint)
-    folder = os.path.join(root, "submitted")  # a link out of it is refused, never read
-    items = [(student, path, folder) for student, path in subs.items()]
-    writer = GradebookWriter(root, assignment, lang)
+    writer = GradebookWriter(root, assignment, lang)  # first: forked before this run starts any thread
+    if writer._proc is None:
+        _import_in_background("nbgrader.api", "nbgrader.utils")
     try:
+        out_dir = out_dir or os.path.join(root, "autograder", assignment)
+        subs = submissions(root, assignment)
+        if not subs:
+            print(f"no submissions in {os.path.join(root, 'submitted', '<student>', assignment)}", file=sys.stderr)
+        if scheduler:
+            from . import cluster
+            grade_one = cluster.remote_grader(scheduler, assignment, timeout, lang)
+        else:
+            grade_one = lambda student, path, fingerprint: grading.grade_file(  # noqa: E731
+                path, assignment=assignment, include_hidden=True, lang=lang, timeout=timeout,
+                student=student, warm=len(subs) > 1, fingerprint=fingerprint)
+        folder = os.path.join(root, "submitted")  # a link out of it is refused, never read
+        items = [(student, path, folder) for student, path in subs.items()]
         all_results, failures = batch.grade_class(assignment, [], out_dir, jobs=jobs, timeout=timeout, lang=lang,
                                                   grade_one=grade_one, on_result=writer.put, force=force,
                                                   submissions=items, prestart=not scheduler)

@@ -153,10 +153,13 @@ def prepare():
     import threading
     if not _prepared:
         def load():
-            import matplotlib
-            matplotlib.use("Agg", force=False)
-            import matplotlib.backends.backend_svg  # noqa: F401
-            import matplotlib.figure  # noqa: F401
+            try:
+                import matplotlib
+                matplotlib.use("Agg", force=False)
+                import matplotlib.backends.backend_svg  # noqa: F401
+                import matplotlib.figure  # noqa: F401
+            except Exception:  # noqa: BLE001 - a head start only: the report imports them again when it draws
+                pass
         _prepared.append(threading.Thread(target=load, name="report-imports", daemon=True))
         _prepared[0].start()
 
@@ -182,10 +185,15 @@ def _hist(values, max_value, xlabel, ylabel, color="tab:blue", size=(6.4, 2.6)):
     ax = fig.add_subplot()
     top = float(max_value) if max_value else (max(values) if values else 1.0) or 1.0
     bins = np.linspace(0.0, top, min(21, max(2, int(top) + 1)) if top >= 1 else 11)
-    ax.hist(np.clip(np.asarray(values, dtype=float), 0.0, top), bins=bins, color=color, edgecolor="white")
+    counts, _, _ = ax.hist(np.clip(np.asarray(values, dtype=float), 0.0, top), bins=bins, color=color, edgecolor="white")
     ax.set_xlim(0.0, top)
     ax.set(xlabel=xlabel, ylabel=ylabel)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    # few ticks, placed here (tick layout is most of a small figure's drawing time): 0, half, the top
+    # score on a question's small histogram; 0, half and the tallest bar's count of students
+    if size[0] < 5:
+        ax.set_xticks(sorted({0.0, round(top / 2, 2), top}))
+    tallest = int(max(counts.max() if len(values) else 1, 1))
+    ax.set_yticks(sorted({0, tallest} | ({tallest // 2} if tallest >= 4 else set())))
     return _svg(fig)
 
 

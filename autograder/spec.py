@@ -182,6 +182,9 @@ class AssignmentSpec:
     questions: list
     data_files: dict = field(default_factory=dict)   # name in the sandbox -> path relative to the repo
     preload: list = field(default_factory=lambda: ["numpy"])  # what the setup cell imports (plots import pyplot in demo cells)
+    # Heavy modules preloaded only for a submission whose cells import them (a warm sandbox of its own
+    # kind): e.g. TensorFlow, which the lecture's code imports and the Keras-on-JAX sandbox does not need.
+    preload_if_imported: list = field(default_factory=list)
     limits: dict = field(default_factory=dict)
     hidden_seed: int = 0
     # Environment of the assignment's sandboxes. KERAS_BACKEND here is a preference: see sandbox_env.
@@ -251,3 +254,23 @@ def resource_path(rel):
         return path
     shipped = os.path.join(BUNDLE_DIR, rel)
     return shipped if os.path.exists(shipped) else path
+
+
+def imported_modules(cells, candidates):
+    """Which of `candidates` (top-level module names) the cells import, in the candidates' order."""
+    import ast
+    import re
+    wanted, found = set(candidates), set()
+    for cell in cells:
+        source = cell.get("source", "") if isinstance(cell, dict) else str(cell)
+        try:
+            nodes = ast.walk(ast.parse(source))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            found |= {m for m in wanted if re.search(rf"^\s*(?:import|from)\s+{re.escape(m)}\b", source, re.M)}
+            continue
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names} & wanted
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found |= {node.module.split(".")[0]} & wanted
+    return [m for m in candidates if m in found]

@@ -293,11 +293,13 @@ def test_resumed_run_records_earlier_results(course):
     assert _gradebook(root) == course["harness"]
 
 
-def test_gradebook_writer_reports_its_failure(tmp_path):
+@pytest.mark.parametrize("forked", [True, False], ids=["process", "thread"])
+def test_gradebook_writer_reports_its_failure(tmp_path, forked):
     from autograder import nbgrader_bridge
     (tmp_path / "nbgrader_config.py").write_text(
         f"c = get_config()\nc.CourseDirectory.db_url = 'sqlite:///{tmp_path}/no/such/dir/gradebook.db'\n")
-    writer = nbgrader_bridge.GradebookWriter(str(tmp_path), A)
+    writer = nbgrader_bridge.GradebookWriter(str(tmp_path), A, forked=forked)
+    assert (writer._proc is not None) == forked
     with pytest.raises(Exception) as info:
         writer.close()
     assert "gradebook" in str(info.value).lower() or "database" in str(info.value).lower(), info.value

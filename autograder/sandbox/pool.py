@@ -261,15 +261,16 @@ class ZygotePool:
         key = setup.key()
         with self.lock:
             have = len(self.idle.get(key, []))
-        started = []
+        started = 0
         for _ in range(max(0, min(n, self.max_idle_per_key) - have)):
             try:
-                started.append(Zygote(setup, wait=False))
+                z = Zygote(setup, wait=False)
             except (SandboxGone, OSError):
                 break
-        with self.lock:
-            self.idle.setdefault(key, []).extend(started)
-        return len(started)
+            with self.lock:  # each one available as soon as it is started
+                self.idle.setdefault(key, []).append(z)
+            started += 1
+        return started
 
     def release(self, z, reuse=True):
         if not reuse or not z.alive() or z.busy:

@@ -169,6 +169,7 @@ SPEC = AssignmentSpec(
     ],
     data_files={DATA: "data/dataset2.csv"},
     preload=["numpy", "pandas", "matplotlib.pyplot", "keras"],  # TensorFlow: only if imported (kit.defer_tensorflow)
+    preload_if_imported=["tensorflow"],  # the lecture's `import tensorflow as tf`: a warm sandbox that has it
     # Keras on JAX: a jitted step of this 45-parameter network costs far less than TensorFlow's
     # graph dispatch (one training: 0.6 s instead of 5 s on this project's CPU); TensorFlow
     # where JAX is not installed. The warm-up compiles the training and prediction steps once per run.

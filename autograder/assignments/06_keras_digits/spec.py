@@ -234,6 +234,7 @@ SPEC = AssignmentSpec(
                        "ax.set_title(f'true {y_true[i]} / pred {y_pred[i]}'); return fig")),
     ],
     preload=["numpy", "matplotlib.pyplot", "keras", "sklearn.datasets", "sklearn.model_selection"],  # no TensorFlow: kit.defer_tensorflow
+    preload_if_imported=["tensorflow"],  # the lecture's `import tensorflow as tf`: a warm sandbox that has it
     # Keras on JAX, single-threaded (sandbox.JAX_CPU_ENV), as 05: the reference is built the same way.
     env={"KERAS_BACKEND": "jax"},
     warmup=[probe("warmup", net=NET, split=SPLIT, predict_rows=[12, 40])],
