@@ -41,7 +41,7 @@ _ASSIGNMENT_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 # What goes into the zip from the package: everything but caches, the student bundle's copies and
 # the folders of other assignments.
 _EXCLUDE = ("__pycache__", "*.pyc", "_bundle", ".*")
-_INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py")  # not needed to grade
+_INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "gradebook_writer.py", "release.py", "authoring.py")  # not needed to grade
 _INSTRUCTOR_ONLY_IN_ASSIGNMENT = ("samples.py", "answers.py")  # the demo class's mistakes: it quotes the solution
 _GRADER_ONLY = ("hidden.py",)          # grader-side helpers: may hold reference code on purpose
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")

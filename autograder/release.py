@@ -14,8 +14,8 @@ import sys
 
 from . import spec as specmod
 
-INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "release.py", "authoring.py", "gradescope.py", "gradescope_results.py",
-                   "gradescope_files")
+INSTRUCTOR_ONLY = ("nbgrader_bridge.py", "gradebook_writer.py", "release.py", "authoring.py", "gradescope.py",
+                   "gradescope_results.py", "gradescope_files")
 EXCLUDE = ("hidden.json", "hidden.py", "samples.py", "answers.py", "secret*", "__pycache__", "*.pyc", "_bundle", ".*")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
