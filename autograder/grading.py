@@ -86,12 +86,14 @@ def _cell_note(cells, index, err, lang):
 class _Grader:
     """The questions of one submission, in order, each in its own child; helpers decided once."""
 
-    def __init__(self, spec, session, refs, cells, lang, include_hidden):
+    def __init__(self, spec, session, refs, cells, lang, include_hidden, inject=True):
         self.spec, self.session, self.refs, self.cells, self.lang = spec, session, refs, cells, lang
         self.include_hidden = include_hidden
         self.owner = helper_questions(spec)
         self.own_ok = {}                      # function -> passed every public case of its own question
-        self._reference = None                # the solution's functions, loaded only when one is needed
+        # the solution's functions, loaded only when one is needed; never where this process runs
+        # student code itself (a notebook kernel: inject=False), as if solutions/ were not here
+        self._reference = None if inject else {}
 
     @property
     def reference(self):
@@ -137,10 +139,12 @@ class _Grader:
 
 def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=None, questions=None,
                sandbox_mode=None, student=None, warm=False, config=None, hidden_visibility="after_published",
-               fingerprint=None):
+               fingerprint=None, inject=True):
     """Grade one submission file (or directory); always returns a SubmissionResult (built once, by
     build_result), never raises for bad input. student: the id to record (else the file's);
     fingerprint: what a run computed the result from (results.fingerprint), recorded with it.
+    inject=False: never load the solution's helpers into this process (the caller runs student
+    code itself, e.g. a notebook kernel): a failing helper is then reported as not replaceable.
     warm: one of many submissions of a run, which shares a compilation cache (spec.warmup)."""
     started = time.perf_counter()
     config, lang = _config(config, sandbox_mode, lang)
@@ -176,7 +180,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
         notes.append(env_note)
     tests = []
     try:
-        grader = _Grader(spec, session, refs, sub.cells, lang, include_hidden)
+        grader = _Grader(spec, session, refs, sub.cells, lang, include_hidden, inject=inject)
         for q in selected:
             tests += question_entries(assignment, grader.grade(q), lang, hidden_visibility)
         if not session.spoke:

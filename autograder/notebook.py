@@ -124,8 +124,9 @@ def _sandboxed_check(assignment, qname, history, lang):
         path = os.path.join(folder, f"{assignment}.py")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write("".join(f"# %%\n{src}\n" for src in history))
+        # this kernel runs the student's code: no hidden case and no reference helper may come here
         result = grading.grade_file(path, assignment=assignment, include_hidden=False, lang=lang,
-                                    questions=[qname], warm=True, student="notebook")
+                                    questions=[qname], warm=True, student="notebook", inject=False)
     except Exception:  # noqa: BLE001 - e.g. no sandbox here: check in the kernel
         return None
     finally:

@@ -80,3 +80,26 @@ def test_a_wrong_training_fails_the_same_cases_as_the_command_line_check(tmp_pat
     verdicts = _public_verdicts(entry)
     assert not all(ok for _, ok in verdicts)
     assert verdicts == _public_verdicts(_cli_entry(tmp_path, history, "train_model"))
+
+
+def test_a_check_from_a_kernel_never_loads_the_solution(tmp_path, monkeypatch):
+    """The kernel runs the student's code: a check made from it must not bring the reference's helpers
+    into it, even where solutions/ is here (an instructor's machine running nbgrader's autograde) and a
+    helper fails (where `grade` would serve the reference's in its place)."""
+    from autograder import references
+    calls = []
+    real = references.solution_functions
+    monkeypatch.setattr(references, "solution_functions", lambda *a, **k: calls.append(a) or real(*a, **k))
+    sample = os.path.join(specmod.repo_root(), "samples", "03_backprop", "alice.ipynb")
+    nb = import_nbformat().read(sample, as_version=4)
+    sources = [c.source.replace("return y * (1 - y)", "return y * (1 + y)").replace(
+        "return y * (1.0 - y)", "return y * (1.0 + y)") for c in nb.cells if c.cell_type == "code"]
+    assert any("(1 + y)" in s or "(1.0 + y)" in s for s in sources), "the sample's sigmoid_grad_from_output"
+    entry = notebook._sandboxed_check("03_backprop", "backward", sources, "en")
+    assert entry is not None and calls == []
+    assert "sigmoid_grad_from_output" in entry["output"]          # said: a failing helper, not replaced
+    # the same submission graded as `grade` grades it does serve the reference's helper (the spy works)
+    path = tmp_path / "03_backprop.py"
+    path.write_text("".join(f"# %%\n{src}\n" for src in sources), encoding="utf-8")
+    grading.grade_file(str(path), assignment="03_backprop", include_hidden=False, questions=["backward"])
+    assert calls
