@@ -288,17 +288,27 @@ def csv_cell(value):
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_text(results, question_names):
+def csv_row(result, question_names):
+    """One student's row of grades.csv (the result's view as a line of the class's table)."""
+    result = SubmissionResult.from_json(result)
+    by_name = question_scores(result)
+    row = [csv_cell(result.student)]
+    row += [_num(by_name[q][0]) if q in by_name else "" for q in question_names]
+    return row + [_num(result.score), _num(result.max_score), csv_cell(result.status or "")]
+
+
+def _csv_from_rows(rows, question_names):
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["student", *question_names, "total", "max_total", "status"])
-    for result in sorted(map(SubmissionResult.from_json, results), key=lambda r: str(r.student)):
-        by_name = question_scores(result)
-        row = [csv_cell(result.student)]
-        row += [_num(by_name[q][0]) if q in by_name else "" for q in question_names]
-        row += [_num(result.score), _num(result.max_score), csv_cell(result.status or "")]
+    for _student, row in sorted(rows, key=lambda sr: sr[0]):
         writer.writerow(row)
     return buf.getvalue()
+
+
+def csv_text(results, question_names):
+    results = list(map(SubmissionResult.from_json, results))
+    return _csv_from_rows([(str(r.student), csv_row(r, question_names)) for r in results], question_names)
 
 
 REGRADE_NAME = "regrade.csv"
@@ -334,23 +344,26 @@ def write_csv(out_dir, assignment, question_names, students=None):
 class RunningCsv:
     """grades.csv kept current during a run from the results in memory, rewritten at most once per
     `every` seconds (reading every JSON back after each student made a class of N cost N²/2 file
-    reads: about 30 s for 500 students at 0.26 ms a file). The run ends with write_csv, from the files."""
+    reads: about 30 s for 500 students at 0.26 ms a file). It keeps each student's row, not the
+    result (a whole result is tens of KB: a class's worth would grow the grading process with N).
+    The run ends with write_csv, from the files."""
 
     def __init__(self, out_dir, question_names, finished, every=1.0):
         self.path = os.path.join(out_dir, CSV_NAME)
         self.question_names = question_names
-        self.results = {str(r.student): r for r in map(SubmissionResult.from_json, finished)}
+        self.rows = {str(r.student): csv_row(r, question_names) for r in map(SubmissionResult.from_json, finished)}
         self.every = every
         self.lock = threading.Lock()
         self.written_at = None
 
     def add(self, result):
         result = SubmissionResult.from_json(result)
+        row = csv_row(result, self.question_names)
         with self.lock:
-            self.results[str(result.student)] = result
+            self.rows[str(result.student)] = row
             now = time.monotonic()
             if self.written_at is None or now - self.written_at >= self.every:
-                atomic_write(self.path, csv_text(list(self.results.values()), self.question_names))
+                atomic_write(self.path, _csv_from_rows(list(self.rows.items()), self.question_names))
                 self.written_at = now
 
 

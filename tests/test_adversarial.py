@@ -820,3 +820,7 @@ def test_running_csv_follows_the_run_without_reading_files_back(tmp_path, monkey
     assert (out / "grades.csv").read_text(encoding="utf-8") == during
     assert during.splitlines()[1].split(",")[len(QUESTIONS) + 1] == FULL
     assert during.splitlines()[2].split(",")[len(QUESTIONS) + 1] == NO_TRAINING
+    # it keeps each student's row, not the result: the grading process does not grow with the class
+    kept = [v for value in vars(running).values() for v in (value.values() if isinstance(value, dict) else [value])]
+    assert not any(isinstance(v, results.SubmissionResult) for v in kept)
+    assert all(isinstance(cell, str) for row in running.rows.values() for cell in row)
