@@ -16,7 +16,7 @@ import copy
 import re
 import textwrap
 
-from .submission import is_answer_cell  # one rule for what a written answer is (the bundle has no authoring)
+from .submission import answer_points, is_answer_cell  # one rule for written answers (the bundle has no authoring)
 
 _DEF = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
 _STUB1 = re.compile(r"^(\s*)# YOUR CODE HERE\s*$")
@@ -78,17 +78,12 @@ MODEL_ANSWERS = {
 
 def _folder_answers():
     """Model answers an assignment keeps in its own folder (answers.py: MODEL_ANSWERS)."""
-    import importlib.util
     import os
-    from .spec import ASSIGNMENTS, assignment_dir
+    from .spec import ASSIGNMENTS, assignment_dir, sibling
     found = {}
     for name in ASSIGNMENTS:
-        path = os.path.join(assignment_dir(name), "answers.py")
-        if os.path.exists(path):
-            spec = importlib.util.spec_from_file_location(f"autograder_answers_{name}", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            found.update(getattr(module, "MODEL_ANSWERS", {}))
+        if os.path.exists(os.path.join(assignment_dir(name), "answers.py")):
+            found.update(getattr(sibling(os.path.join(assignment_dir(name), "spec.py"), "answers"), "MODEL_ANSWERS", {}))
     return found
 
 
@@ -161,8 +156,7 @@ def weave(nb, solution_source, markers=True):
 
 def answer_cells(nb):
     """{grade_id: points} of the notebook's written answer cells (graded by hand)."""
-    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"].get("points", 0))
-            for c in nb.cells if is_answer_cell(c)}
+    return dict(answer_points(nb))
 
 
 def stub_functions(nb):

@@ -50,8 +50,8 @@ class GradebookWriter:
         self._thread.start()
 
     def put(self, result):
-        self._queue.put(SubmissionResult.from_json(result).as_json() if self._proc is not None
-                        else SubmissionResult.from_json(result))
+        result = SubmissionResult.from_json(result)
+        self._queue.put(result.as_json() if self._proc is not None else result)  # plain data to a process
 
     def _one(self, gb, result):
         result = SubmissionResult.from_json(result)

@@ -52,10 +52,10 @@ def _config(config, sandbox_mode, lang):
     return config, (lang or config.lang)
 
 
-def sandbox_setup(spec, config, timeout=None, warm=False, cells=None):
+def sandbox_setup(spec, config, timeout=None, warm=False, also_preload=()):
     """The SandboxSetup of an assignment's sandboxes under this configuration, and a note (or None).
-    cells: the submission's, when known: modules of spec.preload_if_imported that they import are
-    preloaded too (a warm sandbox of that kind)."""
+    also_preload: modules of spec.preload_if_imported that the submission imports, preloaded too
+    (a warm sandbox of that kind)."""
     limits = config.with_limits(**spec.limits).limits
     if timeout:
         limits = replace(limits, question_seconds=float(timeout))
@@ -63,7 +63,7 @@ def sandbox_setup(spec, config, timeout=None, warm=False, cells=None):
     sandboxed = sandbox.uses_bwrap(config)
     setup = sandbox.SandboxSetup(
         assignment=spec.name, data_files=tuple(sorted((n, specmod.resource_path(r)) for n, r in spec.data_files.items())),
-        preload=tuple(spec.preload) + tuple(specmod.imported_modules(cells or [], spec.preload_if_imported)),
+        preload=tuple(spec.preload) + tuple(also_preload),
         env=tuple(sorted(env.items())), sandboxed=sandboxed,
         student_uid=config.student_uid, limits=limits)
     if warm and spec.warmup and sandboxed and config.warm_pool:
@@ -174,7 +174,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
     else:
         if early:
             early[1].close()
-        setup, env, env_note = sandbox_setup(spec, config, timeout, warm, cells=sub.cells)
+        setup, env, env_note = sandbox_setup(spec, config, timeout, warm, also_preload=heavy)
         session = sandbox.Session(sub.cells, setup, pool=sandbox.POOL if config.warm_pool else None)
     if env_note:
         notes.append(env_note)
@@ -266,15 +266,6 @@ def prepare_run(assignment, jobs, config=None, timeout=None, warm=False):
     correctness: a sandbox that did not start is started again when it is needed."""
     import threading
 
-    def start():
-        try:
-            cfg = config or GraderConfig.from_env()
-            if cfg.warm_pool:
-                setup, _, _ = sandbox_setup(specmod.load_spec(assignment), cfg, timeout, warm)
-                sandbox.POOL.prestart(setup, max(1, int(jobs or 1)))
-        except Exception:  # noqa: BLE001 - the ordinary path starts (and reports) its own sandboxes
-            pass
-
     def imports():
         try:
             from .submission import import_nbformat
@@ -284,5 +275,11 @@ def prepare_run(assignment, jobs, config=None, timeout=None, warm=False):
 
     thread = threading.Thread(target=imports, name="prepare-imports", daemon=True)
     thread.start()
-    start()
+    try:
+        cfg = config or GraderConfig.from_env()
+        if cfg.warm_pool:
+            setup, _, _ = sandbox_setup(specmod.load_spec(assignment), cfg, timeout, warm)
+            sandbox.POOL.prestart(setup, max(1, int(jobs or 1)))
+    except Exception:  # noqa: BLE001 - the ordinary path starts (and reports) its own sandboxes
+        pass
     return thread

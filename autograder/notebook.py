@@ -24,6 +24,7 @@ import tempfile
 from . import grading
 from . import i18n, references
 from .config import GraderConfig
+from .outcome import thaw
 from . import spec as specmod
 
 NBGRADER_RUNS = ("autograde", "validate")
@@ -73,7 +74,7 @@ def should_raise():
 # unchanged demo cells, as grading leaves them out). The sandbox and the compiled training step stay
 # warm in this kernel (the pool and the compilation cache of its process), and every check gets a
 # fresh child of it, so the checks after the first reuse what the first prepared.
-_WARM = {"prepared": set(), "checks": 0, "zygotes": set()}
+_WARM = {"prepared": set(), "checks": 0}
 
 
 def _kernel_history(namespace):
@@ -131,13 +132,12 @@ def _sandboxed_check(assignment, qname, history, lang):
         return None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    data = result.as_json() if hasattr(result, "as_json") else result
-    if data.get("extra_data", {}).get("status") != "graded" or not data.get("tests"):
+    if result.status != "graded" or not result.tests:
         return None
     _WARM["checks"] += 1
-    entry = next((t for t in data["tests"] if t.get("extra_data", {}).get("question") == qname
-                  and t.get("extra_data", {}).get("public", True)), data["tests"][0])
-    return dict(entry, extra_data=dict(entry.get("extra_data", {}), warm_sandbox=True))
+    entry = thaw(next((t for t in result.tests if t["extra_data"].get("question") == qname
+                       and t["extra_data"].get("public", True)), result.tests[0]))
+    return dict(entry, extra_data=dict(entry["extra_data"], warm_sandbox=True))
 
 
 def warm_state():

@@ -61,7 +61,7 @@ class QuestionResult:
 
     @property
     def not_attempted(self):
-        return bool(self.cases) and all(c.verdict.key == "not_attempted" for c in self.cases)
+        return _none_attempted(self.cases)
 
     def counts(self, public):
         mine = [c for c in self.cases if c.public == public]
@@ -94,6 +94,11 @@ class QuestionResult:
         return not anchors or any(c.verdict.ok for c in anchors)
 
 
+def _none_attempted(cases):
+    """Whether every case found the function not attempted (a stub): the question's "not attempted"."""
+    return bool(cases) and all(c.verdict.key == "not_attempted" for c in cases)
+
+
 def helper_questions(spec):
     """{function name: the question that grades it}."""
     return {fn: q for q in spec.questions for fn in q.functions}
@@ -124,8 +129,9 @@ def run_question(executor, question, cases, cells=None, lang="en", helpers=None,
                 gave_up.add("*")
         results.append(CaseResult(case["name"], bool(case.get("public")), verdict, fn,
                                   bool(case["call"].get("probe") or case.get("stand_in") is not None)))
-    attempted = not (results and all(c.verdict.key == "not_attempted" for c in results))
-    static_problem = question.static(cells) if question.static and cells is not None and attempted else None
+    static_problem = None
+    if question.static and cells is not None and not _none_attempted(results):
+        static_problem = question.static(cells)
     return QuestionResult(question, results, static_problem, injected=tuple(remote), not_injected=tuple(not_injected),
                           seconds=time.perf_counter() - started)
 

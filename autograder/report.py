@@ -202,7 +202,7 @@ def _case_bars(cases, lang):
     of these were most of the report's drawing time)."""
     hidden = _t("hidden_case", lang)
     rows = []
-    for name, (passed, total, public) in ((n, cases[n][:3]) for n in cases):
+    for name, (passed, total, public) in cases.items():
         rate = 100.0 * passed / total if total else 0.0
         colour = "#2ca02c" if rate >= 99.999 else ("#ff7f0e" if rate >= 50 else "#d62728")
         label = (name if public else f"{name} ({hidden})")[:48]

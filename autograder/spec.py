@@ -5,6 +5,7 @@ A spec is declarative: for each question, which student functions it calls, with
 seed), how the outcome is compared, and how many points it is worth. Expected values are never
 written in a spec: `autograder reference` computes them by running solutions/ on the same cases.
 """
+import ast
 import hashlib
 import importlib.util
 import os
@@ -47,7 +48,11 @@ def sibling(spec_file, name):
     if not os.path.isfile(path):
         raise ImportError(f"{name}.py is not beside {spec_file}")
     digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:12]
-    key = f"autograder_assignment_{digest}.{os.path.basename(os.path.dirname(path))}.{name}"
+    return _module_from_file(f"autograder_assignment_{digest}.{os.path.basename(os.path.dirname(path))}.{name}", path)
+
+
+def _module_from_file(key, path):
+    """The module of file `path`, executed once per process under the name `key`."""
     module = sys.modules.get(key)
     if module is None:
         module_spec = importlib.util.spec_from_file_location(key, path)
@@ -232,10 +237,7 @@ def load_spec(assignment):
     if not _NAME.match(str(assignment)) or not os.path.isfile(path):
         raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
     if assignment not in _cache:
-        module_spec = importlib.util.spec_from_file_location(f"autograder.assignments.a{assignment}.spec", path)
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-        _cache[assignment] = module.SPEC
+        _cache[assignment] = _module_from_file(f"autograder.assignments.a{assignment}.spec", path).SPEC
     return _cache[assignment]
 
 
@@ -258,8 +260,8 @@ def resource_path(rel):
 
 def imported_modules(cells, candidates):
     """Which of `candidates` (top-level module names) the cells import, in the candidates' order."""
-    import ast
-    import re
+    if not candidates:
+        return []
     wanted, found = set(candidates), set()
     for cell in cells:
         source = cell.get("source", "") if isinstance(cell, dict) else str(cell)

@@ -160,7 +160,11 @@ def written_answers(template_path):
     the notebook's order; () without a template."""
     if not template_path or not os.path.exists(template_path):
         return ()
-    nb = import_nbformat().read(template_path, as_version=4)
+    return answer_points(import_nbformat().read(template_path, as_version=4))
+
+
+def answer_points(nb):
+    """((grade_id, points), ...) of a notebook's written answer cells, in its order."""
     return tuple((str(c.metadata["nbgrader"].get("grade_id", "")), float(c.metadata["nbgrader"].get("points", 0)))
                  for c in nb.cells if is_answer_cell(c))
 
