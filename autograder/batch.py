@@ -111,7 +111,7 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
     os.makedirs(out_dir, exist_ok=True)
     stale = results.remove_stale_temporaries(out_dir)  # a killed run's half-written files
     sandbox.remove_stale_stages()                      # and a killed run's sandbox folders in /tmp
-    report.prepare()                                   # matplotlib imported while the class is graded
+    reporter = report.ReportWriter()                   # forked now, before any thread: matplotlib meanwhile
     items = list(submissions) if submissions is not None else _collect(paths)
     done = results.load_finished(out_dir, assignment)
     todo, kept, changed, gone = plan(assignment, items, done, force=force)
@@ -185,8 +185,8 @@ def grade_class(assignment, paths, out_dir, jobs=None, timeout=None, lang="en", 
     elif os.path.exists(regrade_path):
         os.unlink(regrade_path)  # it would describe an earlier run
     try:
-        report.write_report(out_dir, assignment, all_results, qnames, lang,
-                            harness_failures=[(s, f"{type(e).__name__}: {e}") for s, e in failures], run_note=note)
+        reporter.write(out_dir, assignment, all_results, qnames, lang,
+                       harness_failures=[(s, f"{type(e).__name__}: {e}") for s, e in failures], run_note=note)
     except Exception as exc:  # noqa: BLE001 - the grades are written; a page that failed is said, not fatal
         print(f"warning: {report.REPORT_NAME} was not written: {type(exc).__name__}: {exc}", file=sys.stderr)
     if not quiet:

@@ -145,23 +145,113 @@ def _svg(fig):
     return text[start:] if start >= 0 else text
 
 
-_prepared = []
+def _import_matplotlib():
+    """matplotlib's figure and SVG backend (0.5 s of imports)."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.backends.backend_svg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
 
 
-def prepare():
-    """Import matplotlib's figure and SVG backend in a background thread (0.3 s of the report), once."""
-    import threading
-    if not _prepared:
-        def load():
+class ReportWriter:
+    """Writes report.html at the end of a run, from a process of its own where it can: forked when
+    it is made (before the run starts its threads), it imports matplotlib while the class is graded
+    and draws the page from the results' JSON (plain data) when asked, so that neither the imports
+    nor the drawing (about 0.8 s of CPU for a class of 8) take turns with the grading threads for
+    this process's interpreter lock. Elsewhere (another system, or threads already running, where a
+    fork could copy a held lock) it imports matplotlib in a thread and draws here. Either way
+    write() returns the page's path or raises what went wrong; the page is the same."""
+
+    def __init__(self, forked=None):
+        import os
+        import sys
+        import threading
+        self._proc = self._conn = None
+        if forked is None:
+            forked = hasattr(os, "fork") and sys.platform.startswith("linux") and threading.active_count() == 1
+        if forked:
             try:
-                import matplotlib
-                matplotlib.use("Agg", force=False)
-                import matplotlib.backends.backend_svg  # noqa: F401
-                import matplotlib.figure  # noqa: F401
-            except Exception:  # noqa: BLE001 - a head start only: the report imports them again when it draws
+                import multiprocessing
+                ctx = multiprocessing.get_context("fork")
+                self._conn, theirs = ctx.Pipe()
+                self._proc = ctx.Process(target=_report_child, args=(theirs, self._conn), name="report-writer",
+                                         daemon=True)
+                self._proc.start()
+                theirs.close()
+                return
+            except (OSError, ValueError, ImportError):
+                self._proc = self._conn = None
+        threading.Thread(target=self._head_start, name="report-imports", daemon=True).start()
+
+    @property
+    def forked(self):
+        return self._proc is not None
+
+    @staticmethod
+    def _head_start():
+        try:
+            _import_matplotlib()
+        except Exception:  # noqa: BLE001 - a head start only: the report imports them again when it draws
+            pass
+
+    def write(self, out_dir, assignment, all_results, question_names, lang="en", harness_failures=(), run_note=None):
+        """Write out_dir/report.html (whole, atomically); returns its path."""
+        if self._proc is None:
+            return write_report(out_dir, assignment, all_results, question_names, lang, harness_failures, run_note)
+        import json
+        job = {"out_dir": out_dir, "assignment": assignment, "question_names": list(question_names), "lang": lang,
+               "results": [SubmissionResult.from_json(r).as_json() for r in all_results],
+               "harness_failures": [[str(s), str(reason)] for s, reason in harness_failures], "run_note": run_note}
+        try:
+            self._conn.send_bytes(json.dumps(job).encode("utf-8"))
+            answer = json.loads(self._conn.recv_bytes().decode("utf-8"))
+        except (OSError, EOFError, ValueError) as exc:
+            raise RuntimeError(f"the report writer ended ({self._proc.exitcode}): {exc}") from None
+        finally:
+            self.close()
+        if answer.get("error"):
+            raise RuntimeError(answer["error"])
+        return answer["path"]
+
+    def close(self):
+        """Let the writer process go (it ends when its pipe closes); nothing to do for a thread."""
+        if self._proc is not None:
+            try:
+                self._conn.close()
+            except OSError:
                 pass
-        _prepared.append(threading.Thread(target=load, name="report-imports", daemon=True))
-        _prepared[0].start()
+            self._proc.join(timeout=5)
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc = None
+
+
+def _report_child(conn, parents_end):
+    """The forked report writer: matplotlib first, then one job (a page), then gone."""
+    import json
+    parents_end.close()
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG: never outlive the run
+    except (OSError, AttributeError):
+        pass
+    try:
+        _import_matplotlib()
+    except Exception:  # noqa: BLE001 - drawing reports it
+        pass
+    try:
+        job = json.loads(conn.recv_bytes().decode("utf-8"))
+    except (EOFError, OSError, ValueError):
+        return  # the run ended without a report (interrupted)
+    try:
+        path = write_report(job["out_dir"], job["assignment"], job["results"], job["question_names"], job["lang"],
+                            [tuple(f) for f in job["harness_failures"]], job["run_note"])
+        answer = {"path": path}
+    except Exception as exc:  # noqa: BLE001 - said by the run, which goes on
+        answer = {"error": f"{type(exc).__name__}: {exc}"}
+    conn.send_bytes(json.dumps(answer).encode("utf-8"))
+    conn.close()
 
 
 def _quiet_fonts():

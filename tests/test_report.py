@@ -156,3 +156,24 @@ def test_chromium_draws_the_report(graded, tmp_path):
     # colour, not only text: the figures' bars were drawn
     colourful = (pixels.max(axis=-1) - pixels.min(axis=-1)) > 0.3
     assert colourful.mean() > 0.002
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_report_writer_draws_the_same_page_forked_or_not(graded, tmp_path, forked):
+    """batch draws the page with report.ReportWriter: in a process forked before the run's threads
+    (matplotlib imported there) or, where it cannot fork, here. Both write render()'s page, and a
+    failure comes back as an exception, not as a missing page said nowhere."""
+    _, all_results = graded
+    writer = report.ReportWriter(forked=forked)
+    assert writer.forked is forked
+    path = writer.write(str(tmp_path), A, all_results, QUESTIONS, "en", harness_failures=[("ghost", "Boom: x")],
+                        run_note="a note")
+    assert path == str(tmp_path / report.REPORT_NAME)
+    drawn = (tmp_path / report.REPORT_NAME).read_text(encoding="utf-8")
+    here = report.render(A, all_results, QUESTIONS, "en", harness_failures=[("ghost", "Boom: x")], run_note="a note")
+    strip = lambda page: re.sub(r"<p class='muted'>.*?</p>", "", page)  # noqa: E731 - the minute it was drawn
+    assert strip(drawn) == strip(here)
+    assert "ghost" in drawn and "a note" in drawn
+    broken = report.ReportWriter(forked=forked)
+    with pytest.raises(Exception):
+        broken.write(str(tmp_path / "no" / "such" / "folder"), A, all_results, QUESTIONS, "en")
