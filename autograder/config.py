@@ -29,12 +29,16 @@ class GraderConfig:
     lang: the language of every message, "en" or "ko" (AUTOGRADER_LANG; default "en").
     student_uid: the unprivileged user student code runs as when the grader is root
     (AUTOGRADER_STUDENT_UID; default nobody, 65534; without bubblewrap each warm sandbox takes its
-    own uid counting from 61000). limits: Limits."""
+    own uid counting from 61000). reuse_compile_cache: keep the Keras questions' XLA compilation
+    cache (written by the harness's warm-up sandbox only) in the user's cache folder and read it in
+    later runs and checks (AUTOGRADER_FRESH_COMPILE_CACHE=1: warm up again, store nothing, read
+    nothing stored). limits: Limits."""
     isolation: str = "auto"
     warm_pool: bool = True
     keras_backend: str = None
     lang: str = "en"
     student_uid: int = 65534
+    reuse_compile_cache: bool = True
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -46,6 +50,7 @@ class GraderConfig:
             "keras_backend": env.get("AUTOGRADER_KERAS_BACKEND") or None,
             "lang": env.get("AUTOGRADER_LANG") if env.get("AUTOGRADER_LANG") in ("ko", "en") else "en",
             "student_uid": int(env.get("AUTOGRADER_STUDENT_UID") or 65534),
+            "reuse_compile_cache": not env.get("AUTOGRADER_FRESH_COMPILE_CACHE"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -66,10 +66,15 @@ def sandbox_setup(spec, config, timeout=None, warm=False, also_preload=()):
         preload=tuple(spec.preload) + tuple(also_preload),
         env=tuple(sorted(env.items())), sandboxed=sandboxed,
         student_uid=config.student_uid, limits=limits)
-    if warm and spec.warmup and sandboxed and config.warm_pool:
-        cache = sandbox.compile_cache(setup, [specmod.encode_call(c) for c in spec.warmup])
-        if cache is not None:
-            setup = replace(setup, xla_cache=cache.path)
+    if spec.warmup and sandboxed and config.warm_pool:
+        calls = [specmod.encode_call(c) for c in spec.warmup]
+        if warm:  # one of many: this run's cache (the stored one, or warmed up now and stored)
+            cache = sandbox.compile_cache(setup, calls, stored=config.reuse_compile_cache)
+            path = cache.path if cache is not None else None
+        else:     # one submission (a check): the stored cache if an earlier run left one, no warm-up
+            path = sandbox.stored_cache_path(setup, calls) if config.reuse_compile_cache else None
+        if path:
+            setup = replace(setup, xla_cache=path)
     return setup, env, env_note
 
 

@@ -114,6 +114,20 @@ def run(cmd, cwd, rss=None):
     return elapsed
 
 
+def _stored_compile_caches(assignment):
+    """Complete stored XLA caches of this assignment in the user's cache folder (sandbox.CompileCache)."""
+    from autograder.sandbox import pool
+    root = pool._stored_root()
+    if not os.path.isdir(root):
+        return []
+    return [n for n in os.listdir(root) if n.startswith(assignment + "-") and os.path.exists(os.path.join(root, n, "COMPLETE"))]
+
+
+def _has_warmup(assignment):
+    from autograder import spec as specmod
+    return bool(specmod.load_spec(assignment).warmup)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--assignment", default="03_backprop")
@@ -121,6 +135,9 @@ def main():
     ap.add_argument("-j", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-nbgrader", action="store_true")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--fresh-compile-cache", action="store_true",
+                    help="our route warms the Keras questions' XLA cache up again and reads no stored one "
+                         "(AUTOGRADER_FRESH_COMPILE_CACHE=1): the first run on a machine")
     args = ap.parse_args()
 
     from autograder.authoring import weave
@@ -147,6 +164,9 @@ def main():
     if not args.skip_nbgrader:
         t_nbgrader = run([os.path.join(BIN, "nbgrader"), "autograde", a, "--force"], course, rss_nb)
     out = os.path.join(course, "autograder-out")
+    stored = _stored_compile_caches(a)
+    if args.fresh_compile_cache:
+        os.environ["AUTOGRADER_FRESH_COMPILE_CACHE"] = "1"
     t_ours = run([os.path.join(BIN, "autograder"), "grade", a, "--nbgrader", course, "--out", out, "-j", str(args.j)],
                  course, rss_ours)
 
@@ -163,6 +183,9 @@ def main():
     if t_nbgrader is not None:
         print(f"nbgrader autograde      : {t_nbgrader:8.2f} s")
     print(f"autograder grade        : {t_ours:8.2f} s")
+    if _has_warmup(a):
+        print("compile cache (ours)    : " + ("fresh: warmed up in this run, nothing stored read" if args.fresh_compile_cache
+              else f"{'stored by an earlier run, read' if stored else 'none stored yet: warmed up in this run, then stored'}"))
     if t_nbgrader is not None:
         print(f"ratio (nbgrader / ours) : {t_nbgrader / t_ours:8.2f}x")
     if seconds:

@@ -50,9 +50,23 @@ def test_sandbox_env_override(monkeypatch):
     assert specmod.sandbox_env(specmod.load_spec("01_perceptron")) == ({}, None)
 
 
-def _warm_cache():
+@pytest.fixture(autouse=True)
+def own_stored_caches(tmp_path, monkeypatch):
+    """Each test stores (and finds) finished caches in a folder of its own, not the user's."""
+    root = tmp_path / "stored-xla"
+    monkeypatch.setattr(sandbox.pool, "_stored_root", lambda: str(root))
+    caches = {}
+    monkeypatch.setattr(sandbox.pool, "_compile_caches", caches)
+    yield root
+    for cache in caches.values():
+        if cache.thread is not None:
+            cache.thread.join(timeout=300)
+        cache.close()
+
+
+def _warm_cache(stored=False):
     setup, _, _ = grading.sandbox_setup(SPEC, sandbox.GraderConfig.from_env(isolation="auto"))
-    cache = sandbox.CompileCache(setup, [specmod.encode_call(c) for c in SPEC.warmup])
+    cache = sandbox.CompileCache(setup, [specmod.encode_call(c) for c in SPEC.warmup], stored=stored)
     cache.thread.join(timeout=300)
     assert cache.error is None, cache.error
     assert cache.entries > 0 and len(os.listdir(cache.path)) == cache.entries
@@ -147,7 +161,7 @@ def test_grading_with_the_shared_cache_gives_the_same_result():
     alone = grading.grade_file(sample, warm=False)
     shared = [grading.grade_file(sample, warm=True) for _ in range(2)]  # the second after the warm-up
     for _ in range(600):
-        if all(c.thread.is_alive() is False for c in sandbox.pool._compile_caches.values()):
+        if all(c.thread is None or not c.thread.is_alive() for c in sandbox.pool._compile_caches.values()):
             break
         time.sleep(0.1)
     shared.append(grading.grade_file(sample, warm=True))
@@ -215,3 +229,41 @@ def test_the_solution_graded_in_the_sandbox_passes_the_stored_threshold_and_matc
     stored_mse = next(c for c in stored["train_model"] if c["expected"]["aspect"] == "fit")["expected"]["reference_mse"]
     assert fresh["mse"] <= spec_module.FIT_MSE_FACTOR * stored_mse   # this machine's reference passes too
     assert student == fresh["curve"]                      # and the sandbox reproduces it exactly
+
+
+@needs_cache
+def test_a_finished_warm_up_is_stored_and_read_again_only_when_it_is_whole_and_ours(own_stored_caches):
+    """The next run (and a check) reads the stored copy of a finished warm-up instead of warming up
+    again; a stored folder that is incomplete or that someone else could have written is not read."""
+    cache, setup = _warm_cache(stored=True)
+    calls = [specmod.encode_call(c) for c in SPEC.warmup]
+    stored = sandbox.pool.stored_compile_cache(setup, calls)
+    try:
+        assert stored.startswith(str(own_stored_caches)) and cache.path != stored
+        assert os.path.exists(os.path.join(stored, "COMPLETE"))
+        assert {k: v for k, v in _digest(stored).items() if k != "COMPLETE"} == _digest(cache.path)
+        assert sandbox.stored_cache_path(setup, calls) == stored
+
+        again = sandbox.CompileCache(setup, calls)
+        assert again.reused and again.thread is None and again.path == stored
+        assert again.entries == cache.entries
+        again.close()
+        assert os.path.isdir(stored)  # a run's end removes its own folders, not the stored one
+
+        # what a student's check then gets: the stored folder, read-only, with the warm-up's entries
+        check_setup, _, _ = grading.sandbox_setup(SPEC, sandbox.GraderConfig.from_env(isolation="auto"), warm=False)
+        assert check_setup.xla_cache == stored
+        fresh = sandbox.GraderConfig.from_env({"AUTOGRADER_FRESH_COMPILE_CACHE": "1"}, isolation="auto")
+        assert fresh.reuse_compile_cache is False
+        assert grading.sandbox_setup(SPEC, fresh, warm=False)[0].xla_cache is None
+        with _session(setup, stored) as session:
+            assert sorted(_call(session, "attack")["listed"]) == sorted(_digest(stored))
+
+        os.chmod(stored, 0o777)  # writable by anyone: not trusted
+        assert sandbox.stored_cache_path(setup, calls) is None
+        os.chmod(stored, 0o755)
+        os.unlink(os.path.join(stored, "COMPLETE"))  # not marked whole: not trusted
+        assert sandbox.stored_cache_path(setup, calls) is None
+        assert sandbox.pool.stored_compile_cache(setup, calls[:-1]) != stored  # other calls, another folder
+    finally:
+        cache.close()

@@ -122,6 +122,16 @@ def stage_child_package(assignments=()):
     return stage
 
 
+def harness_files(assignments=()):
+    """The files stage_child_package copies (what a zygote runs besides student code)."""
+    files = [os.path.join(_CHILD_SRC, name) for name in _CHILD_MODULES]
+    for assignment in assignments:
+        probes = os.path.join(_PKG, "assignments", assignment, "probes.py")
+        if os.path.exists(probes):
+            files.append(probes)
+    return files
+
+
 def remove_stage(stage):
     if stage and os.path.basename(stage).startswith(STAGE_PREFIX):
         shutil.rmtree(stage, ignore_errors=True)

@@ -299,23 +299,35 @@ atexit.register(POOL.shutdown)
 class CompileCache:
     """JAX's compilation cache for one assignment, shared read-only by the student sandboxes of a
     grading process, so that XLA compiles the Keras network's training and prediction steps once
-    per run instead of once per submission (about 2 s each).
+    instead of once per submission (about 2 s each).
 
     Only the harness's own code writes it: a warm-up zygote whose child runs no student code makes
     the spec's warm-up calls with a private staging folder bound writable; when it is done each file
     is moved into the shared folder by a rename, so a student sandbox sees a whole entry or none.
     Student sandboxes bind the shared folder read-only (JAX's cache trusts its entries: a writable
-    one would let one student's code run in the next student's process)."""
+    one would let one student's code run in the next student's process).
 
-    def __init__(self, setup, calls):
+    A finished warm-up is also stored (stored=True): a copy in the user's cache folder under a key of
+    everything its programs depend on (stored_key), published whole by a rename with a COMPLETE
+    mark, so that the next run and every `check` read it at once instead of warming up again. A
+    stored folder is used only if it is complete, this user's own and writable by no one else."""
+
+    def __init__(self, setup, calls, stored=True):
+        self.error = None
+        self.entries = 0
+        self.reused = False
+        self._stored = stored_compile_cache(setup, calls) if stored else None
+        self.thread = None
+        if self._stored is not None and _usable(self._stored):
+            self.path, self._staging, self.reused = self._stored, None, True
+            self.entries = len([n for n in os.listdir(self.path) if n != _COMPLETE])
+            return
         self.path = tempfile.mkdtemp(prefix=f"autograder-xla-{os.getpid()}-")
         self._staging = tempfile.mkdtemp(prefix=f"autograder-xla-warmup-{os.getpid()}-")
         for d in (self.path, self._staging):
             os.chmod(d, 0o755)
         if os.geteuid() == 0:  # the warm-up sandbox writes as the student user
             os.chown(self._staging, setup.student_uid, setup.student_uid)
-        self.error = None
-        self.entries = 0
         warm = replace(setup, xla_cache=self._staging, xla_writable=True, preload=())
         self.thread = threading.Thread(target=self._warm, args=(warm, calls), name="xla-warmup", daemon=True)
         self.thread.start()
@@ -333,37 +345,123 @@ class CompileCache:
                 run.close()
             for name in sorted(os.listdir(self._staging)):
                 src = os.path.join(self._staging, name)
-                if os.path.isfile(src) and not os.path.islink(src):
+                if os.path.isfile(src) and not os.path.islink(src) and name != _COMPLETE:
                     shutil.copyfile(src, src + ".copy")  # owned by the grader, not the warm-up's user
                     os.chmod(src + ".copy", 0o644)
                     os.replace(src + ".copy", os.path.join(self.path, name))
                     self.entries += 1
+            if self._stored is not None and self.entries:
+                _publish(self.path, self._stored)
         except Exception as exc:  # noqa: BLE001 - without a cache every sandbox compiles for itself
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
             shutil.rmtree(self._staging, ignore_errors=True)
 
     def close(self):
-        """Remove the folders (a warm-up still running dies with the grading process)."""
+        """Remove this run's folders (a warm-up still running dies with the grading process); a
+        stored cache stays."""
         for d in (self.path, self._staging):
-            shutil.rmtree(d, ignore_errors=True)
+            if d and d != self._stored:
+                shutil.rmtree(d, ignore_errors=True)
+
+
+_COMPLETE = "COMPLETE"
+
+
+def _stored_root():
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder", "xla")
+
+
+def stored_key(setup, calls):
+    """What the compiled programs depend on: the sandbox's configuration (backend, XLA flags, data),
+    the warm-up calls, the harness code that makes them (the child package and the assignment's
+    probes), the versions of JAX, jaxlib, Keras and NumPy, and this machine's processor."""
+    import hashlib  # noqa: PLC0415
+    import importlib.metadata  # noqa: PLC0415
+    import platform  # noqa: PLC0415
+    digest = hashlib.sha256()
+    fields = replace(setup, xla_cache=None, xla_writable=False).key()
+    digest.update(repr((fields, list(calls))).encode())
+    for name in ("jax", "jaxlib", "keras", "numpy"):
+        try:
+            digest.update(f"{name}={importlib.metadata.version(name)};".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{name}=none;".encode())
+    digest.update(platform.machine().encode())
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            digest.update("".join(sorted({ln for ln in fh if ln.startswith(("model name", "flags"))})).encode())
+    except OSError:
+        pass
+    for path in isolation.harness_files([setup.assignment] if setup.assignment else []):
+        with open(path, "rb") as fh:
+            digest.update(hashlib.sha256(fh.read()).digest())
+    return digest.hexdigest()[:24]
+
+
+def stored_compile_cache(setup, calls):
+    """The user's stored cache folder for these warm-up calls (it may not exist yet)."""
+    return os.path.join(_stored_root(), f"{setup.assignment}-{stored_key(setup, calls)}")
+
+
+def _usable(folder):
+    """A complete stored cache that only this user can have written."""
+    try:
+        for path in (folder, os.path.join(folder, _COMPLETE)):
+            st = os.lstat(path)
+            if st.st_uid != os.geteuid() or st.st_mode & 0o022 or os.path.islink(path):
+                return False
+        return all(os.lstat(os.path.join(folder, n)).st_uid == os.geteuid() for n in os.listdir(folder))
+    except OSError:
+        return False
+
+
+def _publish(path, folder):
+    """Copy this run's finished cache to `folder`, whole or not at all (rename of a complete copy)."""
+    parent = os.path.dirname(folder)
+    os.makedirs(parent, mode=0o755, exist_ok=True)
+    building = tempfile.mkdtemp(prefix=".building-", dir=parent)
+    try:
+        for name in sorted(os.listdir(path)):
+            shutil.copyfile(os.path.join(path, name), os.path.join(building, name))
+            os.chmod(os.path.join(building, name), 0o644)
+        with open(os.path.join(building, _COMPLETE), "w", encoding="utf-8") as fh:
+            fh.write("written by the autograder's warm-up sandbox (no student code)\n")
+        os.chmod(building, 0o755)
+        if os.path.isdir(folder) and not _usable(folder):
+            shutil.rmtree(folder, ignore_errors=True)  # incomplete or not ours: replaced
+        try:
+            os.rename(building, folder)
+        except OSError:
+            pass  # another run published it first
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
 
 
 _compile_caches = {}
 _compile_caches_lock = threading.Lock()
 
 
-def compile_cache(setup, calls):
-    """The grading process's CompileCache for this configuration (started on first use), or None
-    without bubblewrap: an unsandboxed child could write to any folder it shares."""
+def compile_cache(setup, calls, stored=True):
+    """The grading process's CompileCache for this configuration (started on first use; the stored
+    one when it is there), or None without bubblewrap: an unsandboxed child could write to any
+    folder it shares."""
     if not calls or not setup.sandboxed:
         return None
-    key = (setup.key(), repr(calls))
+    key = (setup.key(), repr(calls), stored)
     with _compile_caches_lock:
         cache = _compile_caches.get(key)
         if cache is None:
-            cache = _compile_caches[key] = CompileCache(setup, calls)
+            cache = _compile_caches[key] = CompileCache(setup, calls, stored=stored)
         return cache
+
+
+def stored_cache_path(setup, calls):
+    """The stored cache's folder when a complete one is there (a `check` reads it, never warms up)."""
+    if not calls or not setup.sandboxed:
+        return None
+    folder = stored_compile_cache(setup, calls)
+    return folder if _usable(folder) else None
 
 
 def _close_compile_caches():
