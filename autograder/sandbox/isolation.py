@@ -122,6 +122,11 @@ def stage_child_package(assignments=()):
     return stage
 
 
+def user_cache_dir(*parts):
+    """This user's autograder cache folder ($XDG_CACHE_HOME or ~/.cache, then autograder/), joined with parts."""
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder", *parts)
+
+
 def harness_files(assignments=()):
     """The files stage_child_package copies (what a zygote runs besides student code)."""
     files = [os.path.join(_CHILD_SRC, name) for name in _CHILD_MODULES]
@@ -405,8 +410,7 @@ def matplotlib_font_cache():
         if found is None or not found.origin:
             raise ImportError("matplotlib is not installed")
         tag = hashlib.sha256(f"{found.origin}:{os.stat(found.origin).st_mtime_ns}:{sys.version}".encode()).hexdigest()[:16]
-        base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder",
-                            f"matplotlib-fonts-{tag}")
+        base = user_cache_dir(f"matplotlib-fonts-{tag}")
         if not os.path.isdir(base) or not os.listdir(base):
             build = tempfile.mkdtemp(prefix=f"autograder-mpl-{os.getpid()}-")
             try:

@@ -369,7 +369,7 @@ _COMPLETE = "COMPLETE"
 
 
 def _stored_root():
-    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder", "xla")
+    return isolation.user_cache_dir("xla")
 
 
 def stored_key(setup, calls):
