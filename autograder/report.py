@@ -229,13 +229,9 @@ class ReportWriter:
 def _report_child(conn, parents_end):
     """The forked report writer: matplotlib first, then one job (a page), then gone."""
     import json
+    from .sandbox.isolation import die_with_parent
     parents_end.close()
-    try:
-        import ctypes
-        import signal
-        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG: never outlive the run
-    except (OSError, AttributeError):
-        pass
+    die_with_parent()
     try:
         _import_matplotlib()
     except Exception:  # noqa: BLE001 - drawing reports it

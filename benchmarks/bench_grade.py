@@ -115,12 +115,12 @@ def run(cmd, cwd, rss=None):
 
 
 def _stored_compile_caches(assignment):
-    """Complete stored XLA caches of this assignment in the user's cache folder (sandbox.CompileCache)."""
+    """Stored XLA caches of this assignment that a run would read (sandbox.CompileCache)."""
     from autograder.sandbox import pool
     root = pool._stored_root()
     if not os.path.isdir(root):
         return []
-    return [n for n in os.listdir(root) if n.startswith(assignment + "-") and os.path.exists(os.path.join(root, n, "COMPLETE"))]
+    return [n for n in os.listdir(root) if n.startswith(assignment + "-") and pool._usable(os.path.join(root, n))]
 
 
 def _has_warmup(assignment):

@@ -371,12 +371,18 @@ def preexec(limits, procs_file, nproc=True):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if nproc and os.getuid() != 0 and not procs_file:
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes + 512, limits.processes + 512))
-        try:  # die with the grader
-            import ctypes
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
+        die_with_parent()
     return apply
+
+
+def die_with_parent():
+    """This process gets SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG), where the
+    system has it: nothing the grader starts outlives the run."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def kill_tree(proc, cgroup):
