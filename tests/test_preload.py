@@ -64,3 +64,42 @@ def test_a_submission_importing_tensorflow_gets_a_sandbox_that_has_it(tmp_path):
     assert "TensorFlow before the student imported anything: True" in with_tf["output"], with_tf["output"][-800:]
     # the same verdicts: which sandbox served a submission changes nothing in its grade
     assert plain["score"] == with_tf["score"] == sum(q.points for q in spec.questions if q.name in questions)
+
+
+def test_a_lazy_module_runs_its_code_only_when_first_read(tmp_path, monkeypatch):
+    from autograder.child.kit import lazy_modules
+    pkg = tmp_path / "lazy_pkg_under_test"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from lazy_pkg_under_test import heavy as heavy\n")
+    (pkg / "heavy").mkdir()
+    (pkg / "heavy" / "__init__.py").write_text("import sys\nsys.modules['lazy_pkg_ran'] = True\nVALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sys
+    with lazy_modules(["lazy_pkg_under_test.heavy"]) as finder:
+        import lazy_pkg_under_test
+    assert finder not in sys.meta_path
+    try:
+        assert "lazy_pkg_ran" not in sys.modules                 # bound by the package, not run
+        assert lazy_pkg_under_test.heavy.VALUE == 42              # the first read runs it
+        assert sys.modules["lazy_pkg_ran"] is True
+    finally:
+        for name in ("lazy_pkg_under_test", "lazy_pkg_under_test.heavy", "lazy_pkg_ran"):
+            sys.modules.pop(name, None)
+
+
+WRAPPERS_PROBE = ('import sys\nprint("scikit-learn before the student imported anything:", "sklearn" in sys.modules)\n'
+                  'import keras\nfrom keras.wrappers import SKLearnClassifier\nimport sklearn.base\n'
+                  'print("wrapper is an estimator:", issubclass(SKLearnClassifier, sklearn.base.BaseEstimator))\n')
+
+
+@pytest.mark.keras
+@pytest.mark.xdist_group("keras-cache")
+def test_keras_scikit_learn_wrappers_load_when_a_submission_uses_them(tmp_path):
+    """05's warm sandbox imports Keras without its scikit-learn wrappers (kit.LAZY_AT_PRELOAD), and a
+    submission that uses them gets the real ones, built on scikit-learn's classes."""
+    spec = specmod.load_spec("05_keras_tanh")
+    if specmod.sandbox_env(spec)[1] is not None:
+        pytest.skip("Keras's preferred backend is not installed")
+    result = grading.grade_file(_sample_with(tmp_path, WRAPPERS_PROBE), questions=["load_data"])
+    assert "scikit-learn before the student imported anything: False" in result["output"], result["output"][-800:]
+    assert "wrapper is an estimator: True" in result["output"], result["output"][-800:]

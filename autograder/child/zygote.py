@@ -14,10 +14,10 @@ import socket
 import sys
 
 try:  # inside the sandbox the package is `agchild`; in the repository `autograder.child`
-    from .kit import defer_tensorflow
+    from .kit import LAZY_AT_PRELOAD, defer_tensorflow, lazy_modules
     from .worker import probe_table, serve
 except ImportError:  # pragma: no cover
-    from kit import defer_tensorflow  # type: ignore
+    from kit import LAZY_AT_PRELOAD, defer_tensorflow, lazy_modules  # type: ignore
     from worker import probe_table, serve  # type: ignore
 
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
@@ -149,11 +149,12 @@ def zygote_main(ctl_fd):
     hello, _ = _ctl_receive(ctl)
     if not hello:
         os._exit(0)
-    for name in hello.get("preload", []):
-        try:
-            __import__(name)
-        except Exception:  # noqa: BLE001 - a missing optional library costs only its questions
-            pass
+    with lazy_modules(LAZY_AT_PRELOAD):  # Keras's scikit-learn wrappers: when first used
+        for name in hello.get("preload", []):
+            try:
+                __import__(name)
+            except Exception:  # noqa: BLE001 - a missing optional library costs only its questions
+                pass
     if "numpy" in sys.modules:  # NumPy 2 loads numpy.random on first use: 12 ms of every child
         try:
             sys.modules["numpy"].random.default_rng(0)
