@@ -106,8 +106,8 @@ def _unknown_questions(args, assignment, questions):
 def cmd_check(args):
     """Exit 2, with a specific message, for a missing or unreadable file, an unknown question or
     assignment, or a file that could not be checked as the assignment (another assignment's
-    notebook, a link out of its folder)."""
-    from . import grading
+    notebook, a link out of its folder). A Keras assignment's checks after the first are graded by a
+    warm check server (check_server.py) when one is running, else here."""
     from .submission import peek_assignment
     path = args.submission
     if not os.path.lexists(path):
@@ -129,8 +129,16 @@ def cmd_check(args):
                      for q in args.question]
         if assignment and (code := _unknown_questions(args, assignment, questions)) is not None:
             return code
-    result = grading.grade_file(path, assignment=args.assignment, include_hidden=False, lang=args.lang,
-                                questions=questions)
+    from . import check_server
+    served = None
+    if assignment and check_server.usable(assignment):  # a warm server of this assignment, if one runs
+        served = check_server.check(assignment, path, args.assignment, questions, args.lang)
+    if served is None:
+        from . import grading
+        result = grading.grade_file(path, assignment=args.assignment, include_hidden=False, lang=args.lang,
+                                    questions=questions)
+    else:
+        result = served
     if questions and not assignment and result.assignment in specmod.ASSIGNMENTS:
         if (code := _unknown_questions(args, result.assignment, questions)) is not None:
             return code
@@ -138,6 +146,9 @@ def cmd_check(args):
         print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
     else:
         print(format_check(result, args.lang))
+    if served is None and result.status == "graded" and result.assignment in specmod.ASSIGNMENTS \
+            and check_server.usable(result.assignment):
+        check_server.start(result.assignment)  # for the next check; it warms up after this one printed
     if result.status != "graded":
         reason = (result.output or str(result.status)).splitlines()[0]
         return _check_usage(args, "check_not_checked", reason=reason)

@@ -20,6 +20,13 @@ class Limits:
     reply_mb: int = 16             # largest single reply the grader reads from it
 
 
+def _seconds(text, default):
+    try:
+        return max(0.0, float(text)) if text not in (None, "") else default
+    except ValueError:
+        return default
+
+
 @dataclass(frozen=True)
 class GraderConfig:
     """isolation: "auto" (bubblewrap where it works here, else a plain process), "bwrap" or
@@ -32,13 +39,17 @@ class GraderConfig:
     own uid counting from 61000). reuse_compile_cache: keep the Keras questions' XLA compilation
     cache (written by the harness's warm-up sandbox only) in the user's cache folder and read it in
     later runs and checks (AUTOGRADER_FRESH_COMPILE_CACHE=1: warm up again, store nothing, read
-    nothing stored). limits: Limits."""
+    nothing stored). check_server_idle_s: how long a student's warm `autograder check` server of a
+    Keras assignment waits for the next check before it exits (AUTOGRADER_CHECK_SERVER_IDLE, seconds;
+    default 600; 0: no server, every check starts its own sandbox; see check_server.py).
+    limits: Limits."""
     isolation: str = "auto"
     warm_pool: bool = True
     keras_backend: str = None
     lang: str = "en"
     student_uid: int = 65534
     reuse_compile_cache: bool = True
+    check_server_idle_s: float = 600.0
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -51,6 +62,7 @@ class GraderConfig:
             "lang": env.get("AUTOGRADER_LANG") if env.get("AUTOGRADER_LANG") in ("ko", "en") else "en",
             "student_uid": int(env.get("AUTOGRADER_STUDENT_UID") or 65534),
             "reuse_compile_cache": not env.get("AUTOGRADER_FRESH_COMPILE_CACHE"),
+            "check_server_idle_s": _seconds(env.get("AUTOGRADER_CHECK_SERVER_IDLE"), 600.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+# every `autograder check` a test runs grades the notebook itself; tests/test_check_server.py turns
+# the warm check server on for its own checks, in a folder of its own
+os.environ["AUTOGRADER_CHECK_SERVER_IDLE"] = "0"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
