@@ -88,6 +88,7 @@ def test_a_lazy_module_runs_its_code_only_when_first_read(tmp_path, monkeypatch)
 
 
 WRAPPERS_PROBE = ('import sys\nprint("scikit-learn before the student imported anything:", "sklearn" in sys.modules)\n'
+                  'print("JAX lowering dialects preloaded:", "jaxlib.mlir.dialects.mhlo" in sys.modules)\n'
                   'import keras\nfrom keras.wrappers import SKLearnClassifier\nimport sklearn.base\n'
                   'print("wrapper is an estimator:", issubclass(SKLearnClassifier, sklearn.base.BaseEstimator))\n')
 
@@ -96,10 +97,13 @@ WRAPPERS_PROBE = ('import sys\nprint("scikit-learn before the student imported a
 @pytest.mark.xdist_group("keras-cache")
 def test_keras_scikit_learn_wrappers_load_when_a_submission_uses_them(tmp_path):
     """05's warm sandbox imports Keras without its scikit-learn wrappers (kit.LAZY_AT_PRELOAD), and a
-    submission that uses them gets the real ones, built on scikit-learn's classes."""
+    submission that uses them gets the real ones, built on scikit-learn's classes. It has imported
+    the MLIR dialects JAX loads on its first lowering (kit.preload_jax_lowering), which every Keras
+    question's child would otherwise import again."""
     spec = specmod.load_spec("05_keras_tanh")
     if specmod.sandbox_env(spec)[1] is not None:
         pytest.skip("Keras's preferred backend is not installed")
     result = grading.grade_file(_sample_with(tmp_path, WRAPPERS_PROBE), questions=["load_data"])
     assert "scikit-learn before the student imported anything: False" in result["output"], result["output"][-800:]
     assert "wrapper is an estimator: True" in result["output"], result["output"][-800:]
+    assert "JAX lowering dialects preloaded: True" in result["output"], result["output"][-800:]

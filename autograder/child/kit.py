@@ -200,6 +200,21 @@ class lazy_modules:
 LAZY_AT_PRELOAD = ("keras.wrappers", "keras._tf_keras.keras.wrappers")
 
 
+def preload_jax_lowering():
+    """Where Keras runs on JAX, import the MLIR dialects JAX loads only on its first lowering
+    (mhlo and builtin: 0.22-0.29 s of imports). A zygote that has them spares every Keras
+    question's child that time; importing them starts no thread and no XLA backend (those the child
+    makes itself, after the fork)."""
+    if "jax" not in sys.modules:
+        return False
+    for name in ("jaxlib.mlir.dialects.mhlo", "jaxlib.mlir.dialects.builtin"):
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001 - another jaxlib layout: the child imports what it needs
+            return False
+    return True
+
+
 def defer_tensorflow():
     """Keras on JAX (or torch) imports TensorFlow anyway when it is installed, only to seed it in
     keras.utils.set_random_seed (`tf.available` imports it: about 3 s of a cold sandbox). Where

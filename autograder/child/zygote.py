@@ -14,10 +14,10 @@ import socket
 import sys
 
 try:  # inside the sandbox the package is `agchild`; in the repository `autograder.child`
-    from .kit import LAZY_AT_PRELOAD, defer_tensorflow, lazy_modules
+    from .kit import LAZY_AT_PRELOAD, defer_tensorflow, lazy_modules, preload_jax_lowering
     from .worker import probe_table, serve
 except ImportError:  # pragma: no cover
-    from kit import LAZY_AT_PRELOAD, defer_tensorflow, lazy_modules  # type: ignore
+    from kit import LAZY_AT_PRELOAD, defer_tensorflow, lazy_modules, preload_jax_lowering  # type: ignore
     from worker import probe_table, serve  # type: ignore
 
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
@@ -162,6 +162,7 @@ def zygote_main(ctl_fd):
             pass
     try:
         defer_tensorflow()  # Keras on JAX: TensorFlow only if the submission imports it
+        preload_jax_lowering()  # and what JAX imports on its first lowering, once here
     except Exception:  # noqa: BLE001
         pass
     if hello.get("assignment"):
