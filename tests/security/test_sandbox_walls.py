@@ -262,13 +262,16 @@ def test_a_killed_runs_folders_are_removed_by_the_next_run(tmp_path, monkeypatch
 
 def test_a_child_that_kills_its_zygote_costs_its_own_question_only(tmp_path):
     """The zygote runs as the same user as its children, so a child can signal it: the grader then
-    discards that zygote and the next question starts in a fresh one."""
+    discards that zygote and the next question starts in a fresh one. (A child that went on at once
+    after the kill could still answer its calls before the zygote's death reached it, and keep its
+    marks, as it would have without the kill: here it waits, so that its question's loss is certain.)"""
     source = open(os.path.join(REPO, "solutions", "01_perceptron.py"), encoding="utf-8").read()
     source = source.replace("def step(z", "def _step(z") + '''
 
 def step(z):
-    import os, signal
+    import os, signal, time
     os.kill(os.getppid(), signal.SIGKILL)
+    time.sleep(10)  # the zygote's death kills this child (PR_SET_PDEATHSIG) before it answers
     return _step(z)
 '''
     path = tmp_path / "killer.py"
