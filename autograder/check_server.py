@@ -249,7 +249,9 @@ def main(argv=None):
     if len(argv) == 3 and argv[0] == "serve":
         return serve(argv[1], argv[2])
     if len(argv) == 2 and argv[0] == "stop":
-        print("stopped" if stop(argv[1]) else "no check server was running")
+        from . import i18n
+        key = "check_server_stopped" if stop(argv[1]) else "check_server_none"
+        print(i18n.t(key, GraderConfig.from_env().lang, assignment=argv[1]))
         return 0
     print("usage: python -m autograder.check_server stop ASSIGNMENT", file=sys.stderr)
     return 2

@@ -88,6 +88,8 @@ MESSAGES = {
                         "syntax error in the cell that starts with `{cell}`, line {line}: {message}"),
     "shell_skipped": ("채점 때는 셸 명령을 실행하지 않습니다: !{command}", "shell command not run at grading time: !{command}"),
     "magic_skipped": ("채점 때는 셀 매직 %%{name}을(를) 실행하지 않습니다", "cell magic %%{name} not run at grading time"),
+    "check_server_stopped": ("{assignment}의 check 서버를 멈췄습니다", "stopped the check server of {assignment}"),
+    "check_server_none": ("실행 중인 {assignment}의 check 서버가 없습니다", "no check server of {assignment} was running"),
     "warm_unavailable": ("미리 띄워 둔 실행 환경을 쓸 수 없어 새로 시작했습니다 ({reason})",
                          "warm sandbox unavailable ({reason}); started a fresh one"),
     "sandbox_on": ("격리 실행(bubblewrap): 네트워크 없음, 읽기 전용 시스템, 문항마다 비우는 개별 쓰기 공간, 별도 프로세스 공간, "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import check_server, cli, sandbox
+from autograder import check_server, cli, i18n, sandbox
 from autograder.config import GraderConfig
 from autograder.submission import import_nbformat
 
@@ -72,7 +72,7 @@ def _status():
 
 @pytest.mark.keras
 @pytest.mark.xdist_group("keras-cache")
-def test_later_checks_are_answered_by_the_warm_server_as_the_command_would(server_env, tmp_path):
+def test_later_checks_are_answered_by_the_warm_server_as_the_command_would(server_env, tmp_path, capsys):
     notebook = tmp_path / "alice.ipynb"
     shutil.copy(SAMPLE, notebook)
     assert _status() is None
@@ -99,8 +99,12 @@ def test_later_checks_are_answered_by_the_warm_server_as_the_command_would(serve
         assert "server socket visible: False False" in third["output"], third["output"][-800:]
 
     pid = _status()["pid"]
-    assert check_server.stop(ASSIGNMENT)
+    lang = GraderConfig.from_env().lang
+    assert check_server.main(["stop", ASSIGNMENT]) == 0
+    assert capsys.readouterr().out.strip() == i18n.t("check_server_stopped", lang, assignment=ASSIGNMENT)
     assert _wait_for(lambda: not os.path.exists(sock), 30)
+    check_server.main(["stop", ASSIGNMENT])
+    assert capsys.readouterr().out.strip() == i18n.t("check_server_none", lang, assignment=ASSIGNMENT)
     assert _wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
                      open(f"/proc/{pid}/stat").read().split()[2] == "Z", 30)
 
