@@ -13,8 +13,9 @@ command would have used), reading the notebook again every time.
   ~/.cache/autograder/run), a folder of mode 0700 owned by this user. No sandbox binds it
   (bubblewrap binds system folders, the Python environment and the data files only), and the server
   answers only connections of its own uid (SO_PEERCRED).
-- Which: one server per assignment and set-up. The key hashes the assignment, this package's files
-  (names, sizes, modification times), the Python executable, the working directory and the
+- Which: one server per assignment and set-up. The key hashes the assignment, the fingerprint a
+  dask worker must match (cluster.package_fingerprint: the harness's sources, the assignment's spec,
+  references, template and data files), the Python executable, the working directory and the
   AUTOGRADER_/KERAS_/JAX_/XLA_/TF_ environment: a changed package or setting gets a server of its
   own and the old one idles out.
 - How long: it exits after `GraderConfig.check_server_idle_s` without a request
@@ -34,15 +35,14 @@ import sys
 from .config import GraderConfig
 
 _ENV_PREFIXES = ("AUTOGRADER_", "KERAS_", "JAX_", "XLA_", "TF_")
-_PKG = os.path.dirname(os.path.abspath(__file__))
 _MAX_REQUEST = 1 << 20
 
 
 def folder(create=True):
     """This user's folder for check servers' sockets, or None where it is not private to this user."""
+    from .sandbox.isolation import user_cache_dir
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = os.path.join(runtime, "autograder") if runtime else \
-        os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "autograder", "run")
+    base = os.path.join(runtime, "autograder") if runtime else user_cache_dir("run")
     try:
         if create:
             os.makedirs(base, mode=0o700, exist_ok=True)
@@ -55,21 +55,14 @@ def folder(create=True):
 
 
 def server_key(assignment):
-    """What a server's answers depend on besides the notebook: equal keys, equal checks."""
-    h = hashlib.sha256()
-    stats = []
-    for root, dirs, files in os.walk(_PKG):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            stats.append((os.path.relpath(path, _PKG), st.st_size, st.st_mtime_ns))
+    """What a server's answers depend on besides the notebook: equal keys, equal checks. The
+    package and the assignment as a dask worker must match them (cluster.package_fingerprint:
+    harness sources, spec, references, template, data files), the Python executable, the working
+    folder and the settings in the environment."""
+    from .cluster import package_fingerprint
     env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES))
-    h.update(json.dumps([assignment, sys.executable, os.getcwd(), env, stats]).encode())
-    return h.hexdigest()[:20]
+    text = json.dumps([assignment, package_fingerprint(assignment), sys.executable, os.getcwd(), env])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def socket_path(assignment, key=None, create=True):
@@ -132,9 +125,6 @@ def check(assignment, path, given_assignment, questions, lang):
 def start(assignment):
     """Start the assignment's server in the background (it returns at once; a second server of the
     same key gives way to the first)."""
-    base = folder()
-    if base is None:
-        return None
     key = server_key(assignment)
     path = socket_path(assignment, key)
     if path is None:
@@ -173,6 +163,14 @@ def _peer_uid(conn):
     return uid
 
 
+def _check(grading, config, request):
+    """One check, graded as `autograder check` grades it."""
+    questions = request.get("questions")
+    return grading.grade_file(str(request["path"]), assignment=request.get("assignment"), include_hidden=False,
+                              lang=request.get("lang"), questions=list(questions) if questions else None,
+                              warm=True, config=config)
+
+
 def serve(assignment, key):
     """The server's life: hold the key's lock, listen, warm a sandbox up, answer until idle."""
     import fcntl
@@ -204,10 +202,7 @@ def serve(assignment, key):
     checks = 0
     try:
         grading.prepare_run(assignment, 1, config=config, warm=True)
-        while True:
-            ready, _, _ = select.select([listener], [], [], config.check_server_idle_s)
-            if not ready:
-                return 0
+        while select.select([listener], [], [], config.check_server_idle_s)[0]:
             conn, _ = listener.accept()
             with conn:
                 try:
@@ -217,24 +212,23 @@ def serve(assignment, key):
                     request = json.loads(_read_all(conn, _MAX_REQUEST).decode("utf-8"))
                     conn.settimeout(None)
                     op = request.get("op") if isinstance(request, dict) else None
-                    if op == "exit":
-                        conn.sendall(json.dumps({"ok": True}).encode())
-                        return 0
-                    if op == "status":
-                        conn.sendall(json.dumps({"pid": os.getpid(), "checks": checks, "key": key}).encode())
-                    elif op == "check":
-                        questions = request.get("questions")
-                        result = grading.grade_file(str(request["path"]), assignment=request.get("assignment"),
-                                                    include_hidden=False, lang=request.get("lang"),
-                                                    questions=list(questions) if questions else None,
-                                                    warm=True, config=config)
+                    if op == "check":
+                        reply = {"result": _check(grading, config, request).as_json()}
                         checks += 1
-                        conn.sendall(json.dumps({"result": result.as_json()}, ensure_ascii=False).encode())
+                    elif op == "status":
+                        reply = {"pid": os.getpid(), "checks": checks, "key": key}
+                    else:  # exit, or not a request: no more than an acknowledgement
+                        reply = {"ok": True} if op == "exit" else None
                 except Exception as exc:  # noqa: BLE001 - the command then grades the notebook itself
+                    reply, op = {"error": f"{type(exc).__name__}: {exc}"}, None
+                if reply is not None:
                     try:
-                        conn.sendall(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+                        conn.sendall(json.dumps(reply, ensure_ascii=False).encode())
                     except OSError:
                         pass
+            if op == "exit":
+                break
+        return 0
     finally:
         try:
             if os.stat(path).st_ino == mine:
