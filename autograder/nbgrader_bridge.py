@@ -169,6 +169,21 @@ def _timestamp(folder):
     return text, None
 
 
+def _submission_grades(gb, assignment, student):
+    """{grade cell name: Grade} of the student's submission of the assignment's notebook: the rows
+    Gradebook.find_grade finds one query at a time (its joins, its models), found in one query."""
+    from nbgrader.api import Assignment, Grade, GradeCell, Notebook, Student, SubmittedAssignment, SubmittedNotebook
+    rows = gb.db.query(GradeCell.name, Grade).select_from(Grade)\
+        .join(GradeCell, GradeCell.id == Grade.cell_id)\
+        .join(SubmittedNotebook, SubmittedNotebook.id == Grade.notebook_id)\
+        .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)\
+        .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)\
+        .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)\
+        .join(Student, Student.id == SubmittedAssignment.student_id)\
+        .filter(Notebook.name == assignment, Assignment.name == assignment, Student.id == student).all()
+    return dict(rows)
+
+
 def record_in_gradebook(gb, assignment, result, course_root, notes=None):
     """Write one harness result into nbgrader's gradebook. Returns {grade_id: score} written; what
     went wrong that did not stop it (a bad timestamp.txt, a grade cell the gradebook lacks) is
@@ -190,10 +205,10 @@ def record_in_gradebook(gb, assignment, result, course_root, notes=None):
             kwargs["timestamp"] = ts
         gb.add_submission(assignment, student, **kwargs)
     written = {}
+    grades = _submission_grades(gb, assignment, student)
     for qname, (score, _) in results.question_scores(result).items():  # public and hidden entries summed
-        try:
-            grade = gb.find_grade(qname, assignment, assignment, student)
-        except MissingEntry:
+        grade = grades.get(qname)
+        if grade is None:
             notes.append(f"no grade cell {qname!r} in the gradebook for {assignment}; "
                          f"run `nbgrader generate_assignment {assignment}`")
             continue

@@ -318,3 +318,30 @@ def test_stock_autograde_sees_a_failing_check_cell_fail(course):
                  for o in c.get("outputs", []) if o.get("output_type") == "error")
     assert error["ename"] == "CheckFailed"
     assert course["stock"]["partly_wrong"]["XOR"] == 0 and course["stock"]["correct"]["XOR"] == POINTS["XOR"]
+
+
+def test_a_result_is_recorded_question_by_question_and_an_unknown_cell_is_said(course, tmp_path):
+    """record_in_gradebook finds the submission's grades in one query (nbgrader's models, find_grade's
+    joins): each question's score lands in its own cell, the same as find_grade reads back, and a
+    question the gradebook has no cell for is a note, not an error, with the others recorded."""
+    import json
+    import shutil
+    from autograder import nbgrader_bridge, results
+    root = course["root"]
+    db = tmp_path / "gradebook.db"
+    shutil.copy(os.path.join(root, "gradebook.db"), db)  # the course's own stays as the other tests left it
+    with open(os.path.join(root, "autograder", A, "partly_wrong.json"), encoding="utf-8") as fh:
+        doc = json.load(fh)
+    doc["extra_data"]["student"] = "newcomer"
+    ghost = dict(doc["tests"][0], name=f"{A}.no_such_cell", score=1.0, max_score=1.0,
+                 extra_data=dict(doc["tests"][0]["extra_data"], question="no_such_cell"))
+    doc["tests"].append(ghost)
+    expected = {q: s for q, (s, _) in results.question_scores(doc).items() if q != "no_such_cell"}
+    assert set(expected) == set(QUESTIONS) and len(set(expected.values())) > 1  # scores that tell cells apart
+    notes = []
+    with nbgrader_api.Gradebook(f"sqlite:///{db}", course_id="dl_homework") as gb:
+        written = nbgrader_bridge.record_in_gradebook(gb, A, doc, root, notes)
+    assert written == expected
+    assert any("no_such_cell" in n for n in notes), notes
+    with nbgrader_api.Gradebook(f"sqlite:///{db}", course_id="dl_homework") as gb:
+        assert {q: float(gb.find_grade(q, A, A, "newcomer").auto_score) for q in QUESTIONS} == expected

@@ -89,6 +89,8 @@ def test_a_lazy_module_runs_its_code_only_when_first_read(tmp_path, monkeypatch)
 
 WRAPPERS_PROBE = ('import sys\nprint("scikit-learn before the student imported anything:", "sklearn" in sys.modules)\n'
                   'print("JAX lowering dialects preloaded:", "jaxlib.mlir.dialects.mhlo" in sys.modules)\n'
+                  'print("h5py before the student used it:", "h5py._hl" in sys.modules)\n'
+                  'import h5py\nprint("h5py has its File:", h5py.File.__name__)\n'
                   'import keras\nfrom keras.wrappers import SKLearnClassifier\nimport sklearn.base\n'
                   'print("wrapper is an estimator:", issubclass(SKLearnClassifier, sklearn.base.BaseEstimator))\n')
 
@@ -96,8 +98,8 @@ WRAPPERS_PROBE = ('import sys\nprint("scikit-learn before the student imported a
 @pytest.mark.keras
 @pytest.mark.xdist_group("keras-cache")
 def test_keras_scikit_learn_wrappers_load_when_a_submission_uses_them(tmp_path):
-    """05's warm sandbox imports Keras without its scikit-learn wrappers (kit.LAZY_AT_PRELOAD), and a
-    submission that uses them gets the real ones, built on scikit-learn's classes. It has imported
+    """05's warm sandbox imports Keras without its scikit-learn wrappers and h5py (kit.LAZY_AT_PRELOAD),
+    and a submission that uses them gets the real ones, built on scikit-learn's classes. It has imported
     the MLIR dialects JAX loads on its first lowering (kit.preload_jax_lowering), which every Keras
     question's child would otherwise import again."""
     spec = specmod.load_spec("05_keras_tanh")
@@ -107,3 +109,6 @@ def test_keras_scikit_learn_wrappers_load_when_a_submission_uses_them(tmp_path):
     assert "scikit-learn before the student imported anything: False" in result["output"], result["output"][-800:]
     assert "wrapper is an estimator: True" in result["output"], result["output"][-800:]
     assert "JAX lowering dialects preloaded: True" in result["output"], result["output"][-800:]
+    # h5py (Keras's legacy .h5 format) is bound, not run, until a submission reads it
+    assert "h5py before the student used it: False" in result["output"], result["output"][-800:]
+    assert "h5py has its File: File" in result["output"], result["output"][-800:]

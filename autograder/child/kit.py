@@ -168,9 +168,10 @@ class lazy_modules:
     LazyLoader): their code runs only when something reads one of their attributes.
 
     Keras imports `keras.wrappers` (its scikit-learn wrappers) at start-up, and with it scikit-learn
-    and scipy.stats: 0.8 s of a sandbox's 3.2 s Keras import, for classes no assignment uses. Made
-    lazy, the wrappers (and scikit-learn) load the moment a submission touches `keras.wrappers.X`,
-    exactly as they would have; the import statements Keras runs only bind the module object.
+    and scipy.stats: 0.8 s of a sandbox's 3.2 s Keras import, for classes no assignment uses (and
+    h5py, requests: LAZY_AT_PRELOAD). Made lazy, the wrappers (and scikit-learn) load the moment a
+    submission touches `keras.wrappers.X`, exactly as they would have; the import statements Keras
+    runs only bind the module object.
     """
 
     def __init__(self, names):
@@ -197,7 +198,10 @@ class lazy_modules:
         return False
 
 
-LAZY_AT_PRELOAD = ("keras.wrappers", "keras._tf_keras.keras.wrappers")
+# Keras binds these at start-up for features no assignment grades: its scikit-learn wrappers (with
+# scikit-learn and scipy.stats, 0.8 s), h5py for the legacy .h5 format (0.16 s) and requests for
+# its RemoteMonitor callback (0.05 s). A submission that uses one gets it, loaded on first read.
+LAZY_AT_PRELOAD = ("keras.wrappers", "keras._tf_keras.keras.wrappers", "h5py", "requests")
 
 
 def preload_jax_lowering():

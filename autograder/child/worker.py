@@ -8,9 +8,11 @@
 This package (worker, zygote, wire, kit) and the assignments' probes.py are the only harness code that
 exists inside the sandbox, as a read-only copy named `agchild`. Standard library and NumPy only.
 """
+import base64
 import builtins
 import importlib
 import importlib.util
+import marshal
 import os
 import signal
 import sys
@@ -82,10 +84,23 @@ def _safe_str(exc):
         return "<unprintable exception>"
 
 
-def run_cell(ns, source, index, timeout):
+def _code(source, index, compiled=None):
+    """The cell's code object: the grader's compilation of the same source (marshal, base64) when it
+    sent one, else compiled here."""
+    if isinstance(compiled, str):
+        try:
+            code = marshal.loads(base64.b64decode(compiled))
+            if type(code).__name__ == "code":
+                return code
+        except (ValueError, EOFError, TypeError):
+            pass
+    return compile(source, f"<cell {index}>", "exec", dont_inherit=True)
+
+
+def run_cell(ns, source, index, timeout, compiled=None):
     """Execute one cell; return None or an error dict. A failing cell does not stop later ones."""
     try:
-        code = compile(source, f"<cell {index}>", "exec")
+        code = _code(source, index, compiled)
     except SyntaxError as exc:
         return {"type": "SyntaxError", "message": f"line {exc.lineno}: {exc.msg}",
                 "traceback": "".join(traceback.format_exception_only(type(exc), exc))}
@@ -322,7 +337,8 @@ def serve(fd_in, fd_out):
         if cell["index"] in skip:
             continue
         channel.send({"op": "cell_start", "index": cell["index"]})
-        error = run_cell(ns, cell["source"], cell["index"], shorter.get(str(cell["index"]), hello.get("cell_timeout")))
+        error = run_cell(ns, cell["source"], cell["index"], shorter.get(str(cell["index"]), hello.get("cell_timeout")),
+                         cell.get("code"))
         channel.send({"op": "cell_done", "index": cell["index"], "error": error})
     defined = sorted(k for k, v in list(ns.items()) if callable(v) and not k.startswith("__"))
     for stream in (sys.stdout, sys.stderr):

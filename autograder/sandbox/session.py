@@ -4,6 +4,8 @@ stashed object in one question therefore reaches no other question, and each que
 own wall-time budget. Everything a child sends is untrusted: any shape, any size, any garbage
 becomes a fault of that call, read in linear time and bounded per message.
 """
+import base64
+import marshal
 import os
 import secrets
 import select
@@ -73,11 +75,36 @@ class _Reader:
             self.buf += chunk
 
 
+_CODE_BUDGET = 16 << 20  # bytes of encoded bytecode per submission; the init message must stay far below wire's limit
+
+
+def compiled_cells(cells, budget=_CODE_BUDGET):
+    """The cells as the child receives them: each with its bytecode ("code", marshal, base64) compiled
+    here once per submission instead of once per question in every child (1.7 ms of 03's 21 ms a
+    question). Compiling runs nothing of the student's; a cell that does not compile, or comes after
+    `budget` bytes of bytecode, goes as source only, and the child compiles it as before (and
+    reports its error). The bytecode is of the student's source alone, which the child has anyway."""
+    out = []
+    for cell in cells:
+        cell = dict(cell)
+        cell.pop("code", None)
+        try:
+            code = base64.b64encode(marshal.dumps(compile(cell["source"], f"<cell {cell['index']}>", "exec",
+                                                          dont_inherit=True))).decode("ascii")
+            if len(code) <= budget:
+                cell["code"] = code
+                budget -= len(code)
+        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError, TypeError, KeyError):
+            pass
+        out.append(cell)
+    return out
+
+
 class Session:
     """The runs of one submission. cells: [{"index": i, "source": str}]; setup: pool.SandboxSetup."""
 
     def __init__(self, cells, setup, pool=poolmod.POOL):
-        self.cells = list(cells)
+        self.cells = compiled_cells(cells)
         self.setup = setup
         self.limits = setup.limits
         self.sandboxed = setup.sandboxed
