@@ -55,3 +55,20 @@ def test_every_failure_key_has_a_kind():
     assert Verdict.fail("missing_function", name="f").kind == "missing"
     assert Custom(lambda a, e, c: Verdict.fail("structure", message="x"))(1, 1).kind == "structure"
     assert set(KINDS.values()) >= {"type", "shape", "dtype", "value", "warning", "time", "missing"}
+
+
+def test_a_changed_input_is_found_whether_or_not_it_comes_back_encoded_the_same():
+    """judge._inputs_changed: an argument sent back as it was sent is unchanged without decoding; one
+    encoded differently is decoded and compared (-0.0 for 0.0 is the same value, 0.5 is not)."""
+    from autograder import judge
+    from autograder.child import wire
+    w = np.array([0.0, 1.0, 2.0])
+    case = {"call": {"fn": "sgd", "args": [{"value": wire.encode(w)}, {"fn": "grad"}],
+                     "kwargs": {"config": {"value": wire.encode({"learning_rate": 0.1})}}}}
+    same = {"args_after": [wire.encode(w.copy()), None], "kwargs_after": {"config": wire.encode({"learning_rate": 0.1})}}
+    assert judge._inputs_changed(case, same) is None
+    signed_zero = dict(same, args_after=[wire.encode(np.array([-0.0, 1.0, 2.0])), None])
+    assert signed_zero["args_after"][0] != case["call"]["args"][0]["value"]   # another encoding ...
+    assert judge._inputs_changed(case, signed_zero) is None                   # ... of the same value
+    assert judge._inputs_changed(case, dict(same, args_after=[wire.encode(w - 0.5), None])) == "#1"
+    assert judge._inputs_changed(case, dict(same, kwargs_after={"config": wire.encode({"learning_rate": 0.2})})) == "config"

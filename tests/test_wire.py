@@ -41,6 +41,35 @@ def test_round_trip_equals_np_load(arr):
     assert got.flags.writeable and got.flags.c_contiguous  # a student's function may write to its input
 
 
+@settings(max_examples=400, deadline=None)
+@given(DTYPES.flatmap(lambda d: hnp.arrays(np.dtype(d), hnp.array_shapes(min_dims=0, max_dims=6, min_side=0,
+                                                                          max_side=12))),
+       st.booleans())
+def test_arrays_are_written_byte_for_byte_as_np_save_writes_them(arr, fortran):
+    """wire writes the .npy bytes itself (faster than np.save's header code): exactly np.save's, for
+    every plain dtype and shape (a Fortran-ordered array is sent C-ordered, as before)."""
+    arr = np.asfortranarray(arr) if fortran else arr
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr).reshape(arr.shape), allow_pickle=False)  # (a 0-d array stays 0-d)
+    assert base64.b64decode(wire.encode(arr)["__ndarray__"]) == buf.getvalue()
+
+
+def test_the_header_is_np_saves_where_its_padding_is_a_whole_block():
+    # a header whose text ends exactly on a 64-byte boundary gets 64 bytes of padding from np.save
+    # every header length: hundreds and zeros (an empty array, whatever its other sides) in turn
+    shapes = [(side,) + (100,) * hundreds + (0,) * zeros for side in (1, 12345) for hundreds in range(6)
+              for zeros in range(1, 20)] + [(1,), (7, 3), ()]
+    pads = set()
+    for shape in shapes:
+        arr = np.zeros(shape, "<f8")
+        buf = io.BytesIO()
+        np.save(buf, arr, allow_pickle=False)
+        assert wire._npy_bytes(arr) == buf.getvalue(), shape
+        header = buf.getvalue()[10:].split(b"\n", 1)[0]
+        pads.add(len(header) - len(header.rstrip()) - (21 - len(repr(shape[0])) if shape else 0))  # less the room to grow
+    assert max(pads) >= 64  # a header that needed a whole block of padding was among them
+
+
 def test_np_save_header_takes_the_fast_reader():
     raw = _npy(np.arange(6.0).reshape(2, 3))
     assert wire._npy_simple(raw) is not None
