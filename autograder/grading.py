@@ -175,7 +175,7 @@ def grade_file(path, assignment=None, include_hidden=True, lang=None, timeout=No
     heavy = specmod.imported_modules(sub.cells, spec.preload_if_imported)
     if early and early[0] == assignment and not heavy:
         _, session, env, env_note = early
-        session.cells = list(sub.cells)
+        session.cells = sub.cells  # compiled by the session, as in its constructor
     else:
         if early:
             early[1].close()

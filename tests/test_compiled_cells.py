@@ -60,3 +60,14 @@ def test_a_cells_future_import_is_its_own():
         assert worker.run_cell(ns, cell["source"], cell["index"], None, cell["code"]) is None
     assert ns["f"].__annotations__ == {"x": "Undefined"}   # postponed in the cell that asked for it
     assert ns["g"].__annotations__ == {"x": int}           # and not in the next one
+
+
+def test_cells_given_to_a_session_later_are_compiled_too():
+    """grading's early session is made before the notebook is read and gets its cells afterwards:
+    they are compiled the same way as cells given to the constructor."""
+    from autograder.sandbox import pool
+    from autograder.sandbox.session import Session
+    session = Session([], pool.SandboxSetup(), pool=None)
+    session.cells = [{"index": 0, "source": "x = 1"}]
+    assert "code" in session.cells[0]
+    assert "code" in Session([{"index": 0, "source": "x = 1"}], pool.SandboxSetup(), pool=None).cells[0]

@@ -25,6 +25,9 @@ class WireError(ValueError):
     """A value could not be sent or a message could not be read."""
 
 
+_NPY_GROWTH_DIGITS = 21  # numpy.lib.format's GROWTH_AXIS_MAX_DIGITS
+
+
 def _npy_bytes(arr):
     """np.save's bytes (format 1.0) for a C-ordered array of a plain dtype, written here: np.save's
     header code was two thirds of the encoding of a small array, which every call's reply repeats
@@ -33,7 +36,7 @@ def _npy_bytes(arr):
     header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
         arr.dtype.str, ", ".join(map(str, shape)) + ("," if len(shape) == 1 else ""))
     if shape:  # np.save's room to grow the first axis in place
-        header += " " * (21 - len(repr(shape[0])))
+        header += " " * (_NPY_GROWTH_DIGITS - len(repr(shape[0])))
     size = len(header) + 1
     pad = 64 - (10 + size) % 64  # the data starts on a multiple of 64 bytes (64 when already there)
     return b"".join((_NPY_V1, (size + pad).to_bytes(2, "little"), header.encode("latin1"), b" " * pad, b"\n",

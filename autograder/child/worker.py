@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 import traceback
+import types
 import warnings
 
 try:  # inside the sandbox the package is `agchild`; in the repository `autograder.child`
@@ -90,7 +91,7 @@ def _code(source, index, compiled=None):
     if isinstance(compiled, str):
         try:
             code = marshal.loads(base64.b64decode(compiled))
-            if type(code).__name__ == "code":
+            if isinstance(code, types.CodeType):
                 return code
         except (ValueError, EOFError, TypeError):
             pass

@@ -104,7 +104,7 @@ class Session:
     """The runs of one submission. cells: [{"index": i, "source": str}]; setup: pool.SandboxSetup."""
 
     def __init__(self, cells, setup, pool=poolmod.POOL):
-        self.cells = compiled_cells(cells)
+        self.cells = cells
         self.setup = setup
         self.limits = setup.limits
         self.sandboxed = setup.sandboxed
@@ -120,6 +120,16 @@ class Session:
         self._zygote = None
         self._zygote_lock = threading.Lock()
         self._first_run_done = False
+
+    @property
+    def cells(self):
+        """What every child runs: the cells given ([{"index", "source"}]), each with its bytecode
+        (compiled_cells), however they were given: here or later (grading's early session)."""
+        return self._cells
+
+    @cells.setter
+    def cells(self, cells):
+        self._cells = compiled_cells(cells)
 
     # -- the zygote, held for the whole submission ----------------------------------------------------
     def _zygote_now(self, wait=True):
